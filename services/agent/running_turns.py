@@ -1,0 +1,33 @@
+"""The turns this worker process is running, so a cancel request can reach the right task."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class RunningTurns:
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancel_requested: set[str] = set()
+
+    def add(self, turn_id: str, task: asyncio.Task[None]) -> None:
+        self._tasks[turn_id] = task
+
+    def remove(self, turn_id: str) -> None:
+        self._tasks.pop(turn_id, None)
+        self._cancel_requested.discard(turn_id)
+
+    def cancel(self, turn_id: str) -> bool:
+        """Cancel the turn if it runs here; True when it did."""
+        task = self._tasks.get(turn_id)
+        if task is None or task.done():
+            return False
+        self._cancel_requested.add(turn_id)
+        task.cancel()
+        return True
+
+    def was_cancelled_by_client(self, turn_id: str) -> bool:
+        return turn_id in self._cancel_requested
+
+    def __len__(self) -> int:
+        return len(self._tasks)

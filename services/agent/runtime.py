@@ -1,0 +1,72 @@
+"""What a worker process holds while it runs: built in arq's on_startup, closed on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import asyncpg
+from agents import Agent, ModelSettings, set_tracing_disabled
+from redis.asyncio import Redis
+
+from services.agent.agent_context import TaskAgentContext
+from services.agent.cancel_listener import listen_for_cancels
+from services.agent.chatkit_server import AgentChatKitServer
+from services.agent.instructions import SYSTEM_PROMPT
+from services.agent.model import build_gemini_client, build_model
+from services.agent.running_turns import RunningTurns
+from services.agent.tools.task_tools import TASK_TOOLS
+from services.agent.turn_runner import TurnRunner
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.settings import Settings
+from shared.store.postgres_store import PostgresStore
+from shared.tasks.repository import TaskRepository
+
+
+@dataclass(slots=True)
+class WorkerRuntime:
+    pool: asyncpg.Pool
+    runner: TurnRunner
+    cancel_listener: asyncio.Task[None]
+
+    async def close(self) -> None:
+        self.cancel_listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.cancel_listener
+        await self.pool.close()
+
+
+def build_agent(settings: Settings) -> Agent[TaskAgentContext]:
+    model = build_model(settings.gemini, build_gemini_client(settings.gemini))
+    return Agent[TaskAgentContext](
+        name="TaskChat",
+        instructions=SYSTEM_PROMPT,
+        tools=list(TASK_TOOLS),
+        model=model,
+        model_settings=ModelSettings(),
+    )
+
+
+async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
+    # The SDK would otherwise try to export traces to OpenAI; we never send data there.
+    set_tracing_disabled(True)
+    pool = await create_pool(settings.database)
+    try:
+        await apply_migrations(pool)
+        store = PostgresStore(pool)
+        server = AgentChatKitServer(store, TaskRepository(pool), build_agent(settings))
+        running = RunningTurns()
+        runner = TurnRunner(
+            server,
+            redis,
+            running,
+            turn_timeout_s=settings.worker.turn_timeout_s,
+            heartbeat_interval_s=settings.worker.heartbeat_interval_s,
+        )
+        listener = asyncio.create_task(listen_for_cancels(redis, running))
+    except BaseException:
+        await pool.close()
+        raise
+    return WorkerRuntime(pool=pool, runner=runner, cancel_listener=listener)

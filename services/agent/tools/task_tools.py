@@ -1,0 +1,164 @@
+"""The seven task tools. The user always comes from the turn's context, never from arguments.
+
+A tool that fails (no such task, bad title) returns `{"error": ...}` for the model to read and
+recover from, instead of raising into the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from agents import FunctionTool, RunContextWrapper, function_tool
+
+from services.agent.agent_context import TaskAgentContext
+from services.agent.tools.activity import tool_activity
+from shared.errors import TaskChatError
+from shared.tasks.models import Task
+
+Ctx = RunContextWrapper[TaskAgentContext]
+MAX_BULK_IDS = 100
+
+
+async def _run(ctx: Ctx, title: str, action: Callable[[], Awaitable[dict[str, Any]]]) -> str:
+    async with tool_activity(ctx.context, title):
+        try:
+            result = await action()
+        except TaskChatError as exc:
+            result = {"error": exc.detail}
+    return json.dumps(result)
+
+
+def _task(task: Task) -> dict[str, Any]:
+    return {"task": task.to_dict()}
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return f"'{text[:limit]}...'" if len(text) > limit else f"'{text}'"
+
+
+@function_tool(strict_mode=False)
+async def create_task(ctx: Ctx, title: str, description: str | None = None) -> str:
+    """Create a new task for the user.
+
+    Args:
+        title: Short title of the task (1-255 characters).
+        description: Optional longer description (up to 2000 characters).
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        return _task(await repo.create(user, title, description))
+
+    return await _run(ctx, f"Creating task {_quoted(title)}", action)
+
+
+@function_tool(strict_mode=False)
+async def list_tasks(ctx: Ctx, status: Literal["all", "pending", "completed"] = "all") -> str:
+    """List the user's tasks.
+
+    Args:
+        status: Which tasks to list: "all", "pending" or "completed".
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        tasks = await repo.list(user, status)
+        return {"status": status, "count": len(tasks), "tasks": [t.to_dict() for t in tasks]}
+
+    label = "tasks" if status == "all" else f"{status} tasks"
+    return await _run(ctx, f"Listing {label}", action)
+
+
+@function_tool(strict_mode=False)
+async def update_task(
+    ctx: Ctx, task_id: int, title: str | None = None, description: str | None = None
+) -> str:
+    """Change the title and/or description of a task.
+
+    Args:
+        task_id: Id of the task to change.
+        title: New title, if it changes.
+        description: New description, if it changes.
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        return _task(await repo.update(user, task_id, title=title, description=description))
+
+    return await _run(ctx, f"Updating task #{task_id}", action)
+
+
+@function_tool(strict_mode=False)
+async def delete_task(ctx: Ctx, task_id: int) -> str:
+    """Delete a task.
+
+    Args:
+        task_id: Id of the task to delete.
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        return {"deleted": (await repo.delete(user, task_id)).to_dict()}
+
+    return await _run(ctx, f"Deleting task #{task_id}", action)
+
+
+@function_tool(strict_mode=False)
+async def complete_task(ctx: Ctx, task_id: int) -> str:
+    """Mark a task as completed.
+
+    Args:
+        task_id: Id of the task to complete.
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        return _task(await repo.complete(user, task_id))
+
+    return await _run(ctx, f"Completing task #{task_id}", action)
+
+
+@function_tool(strict_mode=False)
+async def bulk_complete_tasks(ctx: Ctx, task_ids: list[int]) -> str:
+    """Mark several tasks as completed at once.
+
+    Args:
+        task_ids: Ids of the tasks to complete (at most 100).
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        result = await repo.bulk_complete(user, task_ids)
+        return {"completed": result.done, "not_found": result.not_found}
+
+    return await _run(ctx, f"Completing {len(task_ids)} tasks", action)
+
+
+@function_tool(strict_mode=False)
+async def bulk_delete_tasks(ctx: Ctx, task_ids: list[int]) -> str:
+    """Delete several tasks at once.
+
+    Args:
+        task_ids: Ids of the tasks to delete (at most 100).
+    """
+    repo, user = ctx.context.tasks, ctx.context.user_id
+
+    async def action() -> dict[str, Any]:
+        result = await repo.bulk_delete(user, task_ids)
+        return {"deleted": result.done, "not_found": result.not_found}
+
+    return await _run(ctx, f"Deleting {len(task_ids)} tasks", action)
+
+
+TASK_TOOLS: list[FunctionTool] = [
+    create_task,
+    list_tasks,
+    update_task,
+    delete_task,
+    complete_task,
+    bulk_complete_tasks,
+    bulk_delete_tasks,
+]

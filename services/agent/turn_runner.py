@@ -1,0 +1,129 @@
+"""Running one turn: chatkit's `process` for the request, each event appended to the turn's log.
+
+The log always ends with an `end` entry, after an error event when the turn failed, so the gateway
+never waits on a turn that is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from chatkit.server import StreamingResult
+from chatkit.types import ErrorEvent
+from redis.asyncio import Redis
+
+from services.agent.chatkit_server import AgentChatKitServer
+from services.agent.running_turns import RunningTurns
+from shared.request_context import RequestContext
+from shared.turns import keys
+from shared.turns.event_log import TurnEventLog
+from shared.turns.messages import Turn, TurnEvent, TurnEventKind
+
+logger = logging.getLogger(__name__)
+
+SSE_PREFIX = b"data: "
+TIMEOUT_MESSAGE = "The answer took too long and was stopped. Please try again."
+INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
+FAILED_MESSAGE = "Something went wrong while answering. Please try again."
+
+
+class TurnRunner:
+    def __init__(
+        self,
+        server: AgentChatKitServer,
+        redis: Redis,
+        running: RunningTurns,
+        *,
+        turn_timeout_s: float,
+        heartbeat_interval_s: float,
+    ) -> None:
+        self._server = server
+        self._redis = redis
+        self._log = TurnEventLog(redis)
+        self._running = running
+        self._turn_timeout_s = turn_timeout_s
+        self._heartbeat_interval_s = heartbeat_interval_s
+
+    async def run(self, turn: Turn) -> None:
+        # arq may deliver a job twice; only the first delivery runs the turn.
+        claimed = await self._redis.set(
+            keys.turn_claim(turn.turn_id), b"1", nx=True, ex=keys.EVENT_LOG_TTL_S
+        )
+        if not claimed:
+            logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
+            return
+        wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
+        log = _Log(self._log, turn.turn_id)
+        try:
+            if await self._redis.exists(keys.turn_cancelled(turn.turn_id)):
+                logger.info("turn %s was abandoned before it started", turn.turn_id)
+                return
+            await log.append("started")
+            logger.info("turn %s started after %d ms in the queue", turn.turn_id, wait_ms)
+            heartbeat = asyncio.create_task(self._heartbeat(log))
+            try:
+                await self._stream(turn, log)
+            finally:
+                heartbeat.cancel()
+        finally:
+            # Shielded: the end marker must be written even when this task is being cancelled.
+            await asyncio.shield(log.append("end"))
+
+    async def _stream(self, turn: Turn, log: _Log) -> None:
+        task = asyncio.create_task(self._relay_events(turn, log))
+        self._running.add(turn.turn_id, task)
+        try:
+            async with asyncio.timeout(self._turn_timeout_s):
+                await task
+        except asyncio.CancelledError:
+            if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
+                return  # chatkit already saved what was streamed so far
+            await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
+            raise
+        except TimeoutError:
+            logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
+            await log.error(TIMEOUT_MESSAGE)
+        except Exception:
+            logger.exception("turn %s failed", turn.turn_id)
+            await log.error(FAILED_MESSAGE)
+        finally:
+            self._running.remove(turn.turn_id)
+
+    async def _relay_events(self, turn: Turn, log: _Log) -> None:
+        result = await self._server.process(turn.request, RequestContext(user_id=turn.user_id))
+        if not isinstance(result, StreamingResult):
+            raise TypeError("a turn must be a streaming ChatKit request")
+        async for frame in result:
+            await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+
+    async def _heartbeat(self, log: _Log) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_interval_s)
+            with contextlib.suppress(OSError):
+                await log.append("heartbeat")
+
+
+class _Log:
+    """The turn's event log with its sequence counter."""
+
+    def __init__(self, log: TurnEventLog, turn_id: str) -> None:
+        self._log = log
+        self._turn_id = turn_id
+        self._seq = 0
+
+    async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
+        self._seq += 1
+        await self._log.append(self._turn_id, TurnEvent(seq=self._seq, kind=kind, data=data))
+
+    async def error(self, message: str) -> None:
+        event = ErrorEvent(code="custom", message=message, allow_retry=True)
+        await self.append("event", event.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def _being_cancelled() -> bool:
+    """True when the current task itself is being cancelled (e.g. the worker shuts down)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

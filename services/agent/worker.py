@@ -1,0 +1,75 @@
+"""The arq worker that pulls turns off the queue.
+
+arq polls its queue every `poll_delay` (0.5 s by default), which would be added to every answer's
+time to first token. Instead the worker polls with no delay and, between polls, blocks on a wake-up
+list the gateway pushes to after each enqueue (BLPOP, bounded by `idle_poll_s`): an idle worker
+starts a queued turn within a Redis round trip or two, and an idle worker costs one blocking call
+per `idle_poll_s` rather than a busy loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings as ArqRedisSettings
+from arq.worker import Worker, func
+
+from services.agent.runtime import WorkerRuntime, open_runtime
+from shared.settings import Settings
+from shared.turns import keys
+from shared.turns.messages import decode_turn
+
+SHUTDOWN_GRACE_S = 30
+"""On SIGTERM, running turns get this long to finish before they are cancelled."""
+
+
+async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
+    runtime: WorkerRuntime = ctx["runtime"]
+    await runtime.runner.run(decode_turn(payload))
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    ctx["runtime"] = await open_runtime(settings, ctx["redis"])
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    runtime: WorkerRuntime | None = ctx.get("runtime")
+    if runtime is not None:
+        await runtime.close()
+
+
+class TurnWorker(Worker):
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        worker = settings.worker
+        super().__init__(
+            functions=[
+                func(
+                    run_turn,
+                    name=keys.RUN_TURN_JOB,
+                    # A turn is not retried by arq: a rerun would repeat tool calls (two tasks
+                    # instead of one). A lost turn is reported to the user, who may retry it.
+                    max_tries=1,
+                    # Longer than our own turn timeout, so ours fires first and tells the user.
+                    timeout=worker.turn_timeout_s + 30,
+                    keep_result=0,
+                )
+            ],
+            queue_name=keys.TURN_QUEUE,
+            redis_settings=ArqRedisSettings.from_dsn(settings.redis.url),
+            max_jobs=worker.max_concurrent_turns,
+            poll_delay=0,
+            keep_result=0,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            ctx={"settings": settings},
+            job_completion_wait=SHUTDOWN_GRACE_S,
+            **kwargs,
+        )
+        self.idle_poll_s = worker.idle_poll_s
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        # Wait for the next enqueue (or the idle bound) instead of sleeping a fixed poll delay.
+        # (A raw command: redis-py's typing of BLPOP wants whole seconds; Redis takes fractions.)
+        await self.pool.execute_command("BLPOP", keys.WORKER_WAKEUP, self.idle_poll_s)  # type: ignore[no-untyped-call]

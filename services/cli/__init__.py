@@ -1,0 +1,1 @@
+"""`taskchat`: one console script to run, operate and try out TaskChat locally."""

@@ -1,0 +1,101 @@
+"""HTTP side of `taskchat chat`: one ChatKit request per user line, streamed back as SSE."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+import httpx
+
+from services.cli.chat.render import ChatRenderer
+from services.cli.chat.sse import iter_sse_data
+
+# A turn streams for as long as the model and tools take; the gateway sends keep-alive comments,
+# so a long read timeout only trips when the connection is really dead.
+TIMEOUT = httpx.Timeout(connect=5.0, read=330.0, write=10.0, pool=5.0)
+
+
+def chatkit_endpoint(base_url: str) -> str:
+    return base_url.rstrip("/") + "/chatkit"
+
+
+def build_request(text: str, thread_id: str | None) -> dict[str, Any]:
+    """The ChatKit request for one user line: start a thread, or add to an existing one."""
+    user_input = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+    if thread_id is None:
+        return {"type": "threads.create", "params": {"input": user_input}}
+    return {
+        "type": "threads.add_user_message",
+        "params": {"thread_id": thread_id, "input": user_input},
+    }
+
+
+class ChatSession:
+    """Sends lines to the gateway and writes the rendered response stream to `out`."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        base_url: str,
+        token: str,
+        out: TextIO,
+        thread_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self._endpoint = chatkit_endpoint(base_url)
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        self._out = out
+        self._renderer = ChatRenderer()
+        self.thread_id = thread_id
+
+    def send(self, text: str) -> None:
+        body = build_request(text, self.thread_id)
+        try:
+            with self._client.stream(
+                "POST", self._endpoint, json=body, headers=self._headers, timeout=TIMEOUT
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._write(f"! HTTP {response.status_code}: {_error_text(response)}\n")
+                    return
+                for data in iter_sse_data(response.iter_lines()):
+                    self._write(self._renderer.render(_decode(data)))
+        except httpx.HTTPError as exc:
+            self._write(self._renderer.finish())
+            self._write(f"! cannot talk to the gateway at {self._endpoint}: {exc}\n")
+            return
+        self._write(self._renderer.finish())
+        # Only a successful threads.create reveals the id; later lines go to that thread.
+        if self._renderer.thread_id is not None:
+            self.thread_id = self._renderer.thread_id
+
+    def _write(self, text: str) -> None:
+        if text:
+            self._out.write(text)
+            self._out.flush()
+
+
+def _decode(data: str) -> dict[str, Any]:
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return {"type": "error", "message": f"unreadable event from the gateway: {data[:200]}"}
+    return event if isinstance(event, dict) else {}
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The gateway's error message when it sent JSON, else the (truncated) body."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase
+    if isinstance(payload, dict):
+        for key in ("detail", "message", "error"):
+            if isinstance(payload.get(key), str):
+                return str(payload[key])
+    return json.dumps(payload)[:500]

@@ -1,0 +1,1 @@
+"""One module per `taskchat` subcommand; each exposes `register(subparsers)` and `run(args)`."""

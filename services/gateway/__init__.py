@@ -1,0 +1,1 @@
+"""HTTP gateway: authenticates ChatKit requests, answers reads from Postgres, relays turns."""

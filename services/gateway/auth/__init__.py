@@ -1,0 +1,1 @@
+"""Authentication: who is calling, from an HS256 JWT in a cookie or a Bearer header."""

@@ -1,0 +1,94 @@
+"""`POST /chatkit`: the single ChatKit endpoint."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from chatkit.server import NonStreamingResult
+from chatkit.types import (
+    StreamingReq,
+    ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    ThreadsCustomActionReq,
+    ThreadsRetryAfterItemReq,
+    is_streaming_req,
+)
+from litestar import Request, Response, post
+from litestar.datastructures import State
+from litestar.response import Stream
+
+from services.gateway.chatkit_requests import parse_chatkit_request
+from services.gateway.resources import GatewayResources
+from services.gateway.turn_relay import relay_turn
+from shared.errors import ServiceUnavailableError
+from shared.request_context import RequestContext
+from shared.turns.messages import Turn
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@post(["/chatkit", "/api/chatkit"], status_code=200)
+async def chatkit_endpoint(
+    request: Request[object, object, State],
+    resources: GatewayResources,
+    request_context: RequestContext,
+) -> Response[bytes] | Stream:
+    body = await request.body()
+    parsed = parse_chatkit_request(body)
+    if is_streaming_req(parsed):
+        return await _start_turn(parsed, body, resources, request_context)
+    result = await resources.chatkit.process(body, request_context)
+    assert isinstance(result, NonStreamingResult)
+    return Response(content=result.json, media_type="application/json")
+
+
+async def _start_turn(
+    parsed: StreamingReq,
+    body: bytes,
+    resources: GatewayResources,
+    context: RequestContext,
+) -> Stream:
+    # A missing or foreign thread is a 404 now, not an error halfway through a stream.
+    thread_id = _target_thread_id(parsed)
+    if thread_id is not None:
+        await resources.store.load_thread(thread_id, context)
+
+    turn = Turn(
+        turn_id=uuid.uuid4().hex,
+        user_id=context.user_id,
+        request=body,
+        enqueued_at_ms=int(time.time() * 1000),
+    )
+    try:
+        await resources.turns.enqueue(turn)
+    except OSError as exc:  # redis-py's ConnectionError derives from it
+        raise ServiceUnavailableError("The turn queue is unreachable; try again shortly.") from exc
+    settings = resources.settings
+    return Stream(
+        relay_turn(
+            turn.turn_id,
+            resources.events,
+            resources.turns,
+            start_timeout_s=settings.gateway.turn_start_timeout_s,
+            heartbeat_interval_s=settings.worker.heartbeat_interval_s,
+        ),
+        media_type="text/event-stream",
+        headers={**SSE_HEADERS, "X-Turn-Id": turn.turn_id},
+    )
+
+
+def _target_thread_id(parsed: StreamingReq) -> str | None:
+    match parsed:
+        case ThreadsCreateReq():
+            return None
+        case (
+            ThreadsAddUserMessageReq()
+            | ThreadsAddClientToolOutputReq()
+            | ThreadsRetryAfterItemReq()
+            | ThreadsCustomActionReq()
+            | ThreadsAddStructuredInputReq()
+        ):
+            return parsed.params.thread_id

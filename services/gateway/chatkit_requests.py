@@ -1,0 +1,35 @@
+"""Parsing a ChatKit request body, with errors a client can act on."""
+
+from __future__ import annotations
+
+from chatkit.types import ChatKitReq
+from pydantic import TypeAdapter, ValidationError
+
+from shared.errors import InvalidInputError
+
+_CHATKIT_REQUEST: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
+
+
+def parse_chatkit_request(body: bytes) -> ChatKitReq:
+    """Validate `body` against chatkit's request union or raise `InvalidInputError`."""
+    if not body.strip():
+        raise InvalidInputError("The request body is empty; send a ChatKit request as JSON.")
+    try:
+        return _CHATKIT_REQUEST.validate_json(body)
+    except ValidationError as exc:
+        raise InvalidInputError(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return "The request body is not valid JSON."
+    if any(e["type"] == "union_tag_invalid" for e in errors):
+        return "Unknown ChatKit request type."
+    if any(e["type"] == "union_tag_not_found" for e in errors):
+        return "The request has no 'type' field."
+    # Discriminated-union locations start with the request type, e.g. ('threads.create', 'params').
+    problems = [
+        f"{'.'.join(str(part) for part in e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5]
+    ]
+    return "Invalid ChatKit request: " + "; ".join(problems)

@@ -1,0 +1,65 @@
+"""Mapping every failure to an HTTP status and a JSON body, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from chatkit.store import NotFoundError as ChatKitNotFoundError
+from litestar import MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.types import ExceptionHandlersMap
+from pydantic import ValidationError
+
+from shared.errors import TaskChatError
+
+logger = logging.getLogger(__name__)
+
+
+def _json(status_code: int, detail: str) -> Response[dict[str, object]]:
+    return Response(
+        content={"status_code": status_code, "detail": detail},
+        status_code=status_code,
+        media_type=MediaType.JSON,
+    )
+
+
+def _domain(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, TaskChatError)
+    return _json(exc.status_code, exc.detail)
+
+
+def _not_found(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    return _json(404, str(exc) or "Not found.")
+
+
+def _invalid(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, ValidationError)
+    first = exc.errors(include_url=False, include_input=False)[:1]
+    where = ".".join(str(p) for p in first[0]["loc"]) if first else ""
+    return _json(400, f"Invalid request: {where}: {first[0]['msg']}" if first else "Invalid.")
+
+
+def _http(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, HTTPException)
+    return _json(exc.status_code, exc.detail)
+
+
+def _unsupported(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    # chatkit raises NotImplementedError for features a server has not switched on.
+    return _json(400, f"This server does not support that request: {exc}")
+
+
+def _unexpected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    logger.exception("unhandled error", exc_info=exc)
+    return _json(500, "Internal server error.")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    TaskChatError: _domain,
+    ChatKitNotFoundError: _not_found,
+    ValidationError: _invalid,
+    HTTPException: _http,
+    NotImplementedError: _unsupported,
+    Exception: _unexpected,
+}

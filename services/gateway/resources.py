@@ -1,0 +1,58 @@
+"""The gateway's adapters, built once per process in the lifespan and handed out by DI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from arq.connections import ArqRedis
+from arq.connections import RedisSettings as ArqRedisSettings
+from arq.connections import create_pool as arq_pool
+
+from services.gateway.chatkit_server import GatewayChatKitServer
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.settings import Settings
+from shared.store.postgres_store import PostgresStore
+from shared.turns.event_log import TurnEventLog
+from shared.turns.keys import TURN_QUEUE
+from shared.turns.queue import TurnQueue
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayResources:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: ArqRedis
+    store: PostgresStore
+    chatkit: GatewayChatKitServer
+    turns: TurnQueue
+    events: TurnEventLog
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
+    """Connect to Postgres (migrating it) and Redis; close both on exit."""
+    pool = await create_pool(settings.database)
+    try:
+        await apply_migrations(pool)
+        redis = await arq_pool(
+            ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
+        )
+        try:
+            store = PostgresStore(pool)
+            yield GatewayResources(
+                settings=settings,
+                pool=pool,
+                redis=redis,
+                store=store,
+                chatkit=GatewayChatKitServer(store),
+                turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
+                events=TurnEventLog(redis),
+            )
+        finally:
+            await redis.aclose()
+    finally:
+        await pool.close()

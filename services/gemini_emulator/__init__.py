@@ -1,0 +1,10 @@
+"""Gemini emulator: an offline stand-in for Gemini's OpenAI-compatible endpoint.
+
+It reproduces the wire quirks our agent worker must cope with (tool calls delivered whole and
+without an `index`, thought signatures on the first parallel call, `usage` on every chunk,
+`finish_reason: "stop"` after tool calls, errors as a JSON array) and can fail on demand
+(`429`, `500`, `503`, `cut`, `hang`, `length`) so retries and timeouts can be tested over real
+HTTP. Start it with `python -m services.gemini_emulator`; build it with
+`services.gemini_emulator.app.create_app`; run it inside a test with
+`services.gemini_emulator.server.running_emulator`.
+"""

@@ -1,0 +1,185 @@
+"""Building response bodies in Gemini's exact OpenAI-compatible shape.
+
+Quirks reproduced on purpose (clients written against OpenAI trip over each):
+- `role: "assistant"` in every delta and cumulative `usage` on every chunk;
+- tool calls arrive whole, one per chunk, with no `index` key;
+- only the first call of a parallel group carries `extra_content.google.thought_signature`;
+- a streamed tool-call turn ends with `finish_reason: "stop"`, never `"tool_calls"`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from services.gemini_emulator.rules import Reply, TextReply, ToolCallPlan
+
+DONE = b"data: [DONE]\n\n"
+# Text streamed before the connection drops when a `cut` turn would have been a tool call.
+CUT_FALLBACK_TEXT = "Let me work on that for you right away, one moment"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMeta:
+    """What stays the same on every chunk of one response."""
+
+    id: str
+    created: int
+    model: str
+    prompt_tokens: int
+
+
+def new_meta(model: str, prompt_chars: int) -> ResponseMeta:
+    # Gemini's ids are opaque url-safe strings rather than OpenAI's "chatcmpl-..." form.
+    return ResponseMeta(
+        id=secrets.token_urlsafe(18),
+        created=int(time.time()),
+        model=model,
+        prompt_tokens=max(1, prompt_chars // 4),
+    )
+
+
+def split_tokens(text: str) -> list[str]:
+    """Word-ish pieces that keep their trailing whitespace, so joining them restores `text`."""
+    pieces = re.findall(r"\s*\S+\s*", text)
+    return pieces or ([text] if text else [])
+
+
+def count_tokens(text: str) -> int:
+    return len(text.split())
+
+
+def usage(meta: ResponseMeta, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": meta.prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": meta.prompt_tokens + completion_tokens,
+    }
+
+
+def chunk(
+    meta: ResponseMeta, delta: dict[str, Any], finish_reason: str | None, completion_tokens: int
+) -> dict[str, Any]:
+    """One `chat.completion.chunk`; `delta` gets `role` added as Gemini always sends it."""
+    return {
+        "id": meta.id,
+        "object": "chat.completion.chunk",
+        "created": meta.created,
+        "model": meta.model,
+        "choices": [
+            {"index": 0, "delta": {"role": "assistant", **delta}, "finish_reason": finish_reason}
+        ],
+        "usage": usage(meta, completion_tokens),
+    }
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + msgspec.json.encode(payload) + b"\n\n"
+
+
+def tool_call_payloads(plans: Sequence[ToolCallPlan]) -> list[dict[str, Any]]:
+    """Wire tool calls (no `index`); the thought signature goes on the first only, like Gemini."""
+    payloads: list[dict[str, Any]] = []
+    for position, plan in enumerate(plans):
+        payload: dict[str, Any] = {
+            "id": f"call_{secrets.token_hex(12)}",
+            "type": "function",
+            "function": {
+                "name": plan.name,
+                "arguments": json.dumps(plan.arguments, separators=(",", ":"), ensure_ascii=False),
+            },
+        }
+        if position == 0:
+            payload["extra_content"] = {"google": {"thought_signature": _thought_signature()}}
+        payloads.append(payload)
+    return payloads
+
+
+def _thought_signature() -> str:
+    # Opaque to clients; they must echo it back unchanged on the assistant message.
+    return base64.b64encode(secrets.token_bytes(48)).decode("ascii")
+
+
+def _call_tokens(call: dict[str, Any]) -> int:
+    function = call["function"]
+    return max(1, count_tokens(f"{function['name']} {function['arguments']}"))
+
+
+def stream_chunks(meta: ResponseMeta, reply: Reply) -> list[dict[str, Any]]:
+    """All chunks of a successful streamed reply (the caller appends `[DONE]`)."""
+    if isinstance(reply, TextReply):
+        pieces = split_tokens(reply.text) or [""]
+        chunks, tokens = [], 0
+        for position, piece in enumerate(pieces):
+            tokens += count_tokens(piece)
+            # Gemini puts the finish reason on the last content chunk, not a separate one.
+            finish = "stop" if position == len(pieces) - 1 else None
+            chunks.append(chunk(meta, {"content": piece}, finish, tokens))
+        return chunks
+    chunks, tokens = [], 0
+    for call in tool_call_payloads(reply.calls):
+        tokens += _call_tokens(call)
+        chunks.append(chunk(meta, {"tool_calls": [call]}, None, tokens))
+    chunks.append(chunk(meta, {}, "stop", tokens))
+    return chunks
+
+
+def cut_chunks(meta: ResponseMeta, reply: Reply) -> list[dict[str, Any]]:
+    """The first half of a text reply's chunks, none with a finish reason."""
+    text = reply.text if isinstance(reply, TextReply) else CUT_FALLBACK_TEXT
+    pieces = split_tokens(text)
+    if len(pieces) < 2:
+        pieces = split_tokens(CUT_FALLBACK_TEXT)
+    kept = pieces[: max(1, len(pieces) // 2)]
+    chunks, tokens = [], 0
+    for piece in kept:
+        tokens += count_tokens(piece)
+        chunks.append(chunk(meta, {"content": piece}, None, tokens))
+    return chunks
+
+
+def role_chunk(meta: ResponseMeta) -> dict[str, Any]:
+    """A content-free chunk, as sent before a `hang`."""
+    return chunk(meta, {}, None, 0)
+
+
+def length_chunk(meta: ResponseMeta) -> dict[str, Any]:
+    """The sole chunk of a `length` failure: truncated before any content."""
+    return chunk(meta, {}, "length", 0)
+
+
+def completion_body(meta: ResponseMeta, reply: Reply) -> dict[str, Any]:
+    """A non-streamed `chat.completion`; tool-call turns say `finish_reason: "tool_calls"` here."""
+    if isinstance(reply, TextReply):
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+        finish, tokens = "stop", count_tokens(reply.text)
+    else:
+        calls = tool_call_payloads(reply.calls)
+        message = {"role": "assistant", "content": None, "tool_calls": calls}
+        finish, tokens = "tool_calls", sum(_call_tokens(call) for call in calls)
+    return _completion(meta, message, finish, tokens)
+
+
+def length_completion_body(meta: ResponseMeta) -> dict[str, Any]:
+    return _completion(meta, {"role": "assistant", "content": None}, "length", 0)
+
+
+def _completion(
+    meta: ResponseMeta, message: dict[str, Any], finish_reason: str, completion_tokens: int
+) -> dict[str, Any]:
+    return {
+        "id": meta.id,
+        "object": "chat.completion",
+        "created": meta.created,
+        "model": meta.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": usage(meta, completion_tokens),
+    }

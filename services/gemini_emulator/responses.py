@@ -1,0 +1,96 @@
+"""Litestar responses for a chat turn: normal, and each 200-status scripted failure.
+
+Streams are async generators inside Litestar's `Stream`, which cancels them when the client
+disconnects; that is what lets a `hang` sleep forever without leaking work or blocking others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Response
+from litestar.response import Stream
+
+from services.gemini_emulator.chunks import (
+    DONE,
+    ResponseMeta,
+    completion_body,
+    cut_chunks,
+    length_chunk,
+    length_completion_body,
+    role_chunk,
+    split_tokens,
+    sse,
+    stream_chunks,
+)
+from services.gemini_emulator.failures import FailureMode
+from services.gemini_emulator.pacing import Pacing
+from services.gemini_emulator.rules import Reply, TextReply
+
+# Headers Gemini sends on streams; no-cache also stops proxies from buffering SSE.
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def stream_response(
+    meta: ResponseMeta, reply: Reply, pacing: Pacing, failure: FailureMode | None
+) -> Response[Any]:
+    """An SSE response for a streamed turn, shaped by `failure` (None, CUT, HANG or LENGTH)."""
+    if failure is FailureMode.HANG:
+        body = _hang(sse(role_chunk(meta)))
+    elif failure is FailureMode.CUT:
+        # No finish chunk and no [DONE]: the body just ends, like a dropped upstream.
+        body = _paced(cut_chunks(meta, reply), pacing, done=False)
+    elif failure is FailureMode.LENGTH:
+        body = _paced([length_chunk(meta)], pacing, done=True)
+    else:
+        body = _paced(stream_chunks(meta, reply), pacing, done=True)
+    return Stream(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+async def completion_response(
+    meta: ResponseMeta, reply: Reply, pacing: Pacing, failure: FailureMode | None
+) -> Response[Any]:
+    """A non-streamed turn; waits as long as streaming the same reply would take."""
+    if failure is FailureMode.HANG:
+        # Headers go out, the body never does; Stream notices the client leaving.
+        return Stream(_hang(None), media_type="application/json")
+    if failure is FailureMode.LENGTH:
+        await _sleep(pacing.first_token_delay_s)
+        return _json(msgspec.json.encode(length_completion_body(meta)))
+    text = reply.text if isinstance(reply, TextReply) else ""
+    await _sleep(pacing.total_s(len(split_tokens(text)) or 1))
+    encoded = msgspec.json.encode(completion_body(meta, reply))
+    if failure is FailureMode.CUT:
+        # Half a JSON document: the non-streaming analogue of a dropped connection.
+        return _json(encoded[: len(encoded) // 2])
+    return _json(encoded)
+
+
+def _json(body: bytes) -> Response[bytes]:
+    return Response(content=body, media_type="application/json", status_code=200)
+
+
+async def _paced(
+    chunks: Sequence[dict[str, Any]], pacing: Pacing, *, done: bool
+) -> AsyncIterator[bytes]:
+    for position, payload in enumerate(chunks):
+        await _sleep(pacing.first_token_delay_s if position == 0 else pacing.chunk_interval_s)
+        yield sse(payload)
+    if done:
+        yield DONE
+
+
+async def _hang(first: bytes | None) -> AsyncIterator[bytes]:
+    if first is not None:
+        yield first
+    # Wait forever without polling: Litestar cancels this generator when the client
+    # disconnects, and uvicorn's graceful-shutdown timeout covers clients that never do.
+    await asyncio.Event().wait()
+
+
+async def _sleep(seconds: float) -> None:
+    if seconds > 0:
+        await asyncio.sleep(seconds)

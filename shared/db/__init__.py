@@ -1,0 +1,1 @@
+"""PostgreSQL access shared by the gateway and the workers: the pool and the schema migrations."""

@@ -1,0 +1,237 @@
+"""Typed configuration, read once from the environment at start-up.
+
+Every service builds one `Settings` from a mapping (`Settings.from_env(os.environ)`); tests pass a
+plain dict. All problems are collected and reported together, one line per variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """One or more environment variables are missing or invalid."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Reader:
+    """Reads typed values from a mapping, collecting every problem instead of stopping at one."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def _raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    def required(self, name: str, hint: str) -> str:
+        value = self._raw(name)
+        if value is None:
+            self.problems.append(f"{name} is not set ({hint})")
+            return ""
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        value = self._raw(name)
+        return default if value is None else value
+
+    def optional(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def _parsed(self, name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except ValueError:
+            self.problems.append(f"{name}={value!r} is not {what}")
+            return default
+
+    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+        def parse(raw: str) -> int:
+            number = int(raw)
+            if number < minimum:
+                raise ValueError
+            return number
+
+        return self._parsed(name, default, parse, f"an integer >= {minimum}")
+
+    def seconds(self, name: str, default: float) -> float:
+        def parse(raw: str) -> float:
+            number = float(raw)
+            if number <= 0:
+                raise ValueError
+            return number
+
+        return self._parsed(name, default, parse, "a positive number of seconds")
+
+    def flag(self, name: str, default: bool) -> bool:
+        def parse(raw: str) -> bool:
+            lowered = raw.lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+
+        return self._parsed(name, default, parse, "a boolean (true/false)")
+
+    def url(self, name: str, default: str | None, schemes: tuple[str, ...], hint: str) -> str:
+        value = self._raw(name) or default
+        if value is None:
+            self.problems.append(f"{name} is not set ({hint})")
+            return ""
+        if not value.startswith(tuple(f"{s}://" for s in schemes)):
+            allowed = ", ".join(f"{s}://" for s in schemes)
+            self.problems.append(f"{name}={value!r} must start with one of {allowed}")
+        return value
+
+    def csv(self, name: str) -> tuple[str, ...]:
+        value = self._raw(name)
+        if value is None:
+            return ()
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+    """`DATABASE_URL`: PostgreSQL DSN, e.g. postgresql://user@127.0.0.1:5432/taskchat."""
+    pool_min_size: int = 1
+    """`DATABASE_POOL_MIN`: connections opened at start-up."""
+    pool_max_size: int = 10
+    """`DATABASE_POOL_MAX`: upper bound on connections per process."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    url: str
+    """`REDIS_URL`: redis://host:port/db."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeminiSettings:
+    api_key: str
+    """`GEMINI_API_KEY`: key for Gemini's OpenAI endpoint (any value for the emulator)."""
+    base_url: str = DEFAULT_GEMINI_BASE_URL
+    """`GEMINI_BASE_URL`: the OpenAI-compatible endpoint."""
+    model: str = DEFAULT_GEMINI_MODEL
+    """`GEMINI_MODEL`: model name sent with each request."""
+    request_timeout_s: float = 120.0
+    """`GEMINI_TIMEOUT_S`: per-request timeout for the model call."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    jwt_secret: str
+    """`JWT_SECRET`: HS256 secret that signs user tokens."""
+    cookie_name: str = "auth_token"
+    """`AUTH_COOKIE_NAME`: httpOnly cookie carrying the token."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    host: str = "127.0.0.1"
+    """`GATEWAY_HOST`."""
+    port: int = 8000
+    """`GATEWAY_PORT`."""
+    allowed_origins: tuple[str, ...] = ()
+    """`ALLOWED_ORIGINS`: exact origins allowed by CORS (comma-separated); never a wildcard."""
+    max_body_bytes: int = 1_000_000
+    """`CHATKIT_MAX_BODY_BYTES`: largest accepted /chatkit request body."""
+    turn_start_timeout_s: float = 30.0
+    """`TURN_START_TIMEOUT_S`: longest a queued turn waits for a worker before the user is told."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    max_concurrent_turns: int = 50
+    """`WORKER_MAX_TURNS`: turns one worker process runs at once (they are I/O bound)."""
+    turn_timeout_s: float = 300.0
+    """`TURN_TIMEOUT_S`: a turn running longer than this is stopped with an error event."""
+    heartbeat_interval_s: float = 2.0
+    """`TURN_HEARTBEAT_S`: how often a running turn proves its worker is alive."""
+    idle_poll_s: float = 1.0
+    """`WORKER_IDLE_POLL_S`: longest an idle worker waits for a wake-up before polling anyway."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings
+    redis: RedisSettings
+    gemini: GeminiSettings
+    auth: AuthSettings
+    gateway: GatewaySettings
+    worker: WorkerSettings
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
+        """Build settings from `environ`; raise `SettingsError` listing every problem found.
+
+        `needs_model=False` is for processes that never call Gemini (the gateway, `migrate`),
+        so they do not demand an API key they would not use.
+        """
+        r = _Reader(environ)
+        database = DatabaseSettings(
+            url=r.url(
+                "DATABASE_URL",
+                None,
+                ("postgresql", "postgres"),
+                "a PostgreSQL DSN such as postgresql://postgres@127.0.0.1:5432/taskchat",
+            ),
+            pool_min_size=r.integer("DATABASE_POOL_MIN", 1),
+            pool_max_size=r.integer("DATABASE_POOL_MAX", 10, minimum=1),
+        )
+        redis = RedisSettings(
+            url=r.url(
+                "REDIS_URL", None, ("redis", "rediss", "unix"), "e.g. redis://127.0.0.1:6379/0"
+            )
+        )
+        gemini = GeminiSettings(
+            api_key=(
+                r.required("GEMINI_API_KEY", "a Gemini API key; `make run` starts the emulator")
+                if needs_model
+                else r.text("GEMINI_API_KEY", "")
+            ),
+            base_url=r.url("GEMINI_BASE_URL", DEFAULT_GEMINI_BASE_URL, ("http", "https"), ""),
+            model=r.text("GEMINI_MODEL", DEFAULT_GEMINI_MODEL),
+            request_timeout_s=r.seconds("GEMINI_TIMEOUT_S", 120.0),
+        )
+        auth = AuthSettings(
+            jwt_secret=r.required("JWT_SECRET", "the HS256 secret that signs user tokens"),
+            cookie_name=r.text("AUTH_COOKIE_NAME", "auth_token"),
+        )
+        gateway = GatewaySettings(
+            host=r.text("GATEWAY_HOST", "127.0.0.1"),
+            port=r.integer("GATEWAY_PORT", 8000, minimum=1),
+            allowed_origins=r.csv("ALLOWED_ORIGINS"),
+            max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1_000_000, minimum=1024),
+            turn_start_timeout_s=r.seconds("TURN_START_TIMEOUT_S", 30.0),
+        )
+        worker = WorkerSettings(
+            max_concurrent_turns=r.integer("WORKER_MAX_TURNS", 50, minimum=1),
+            turn_timeout_s=r.seconds("TURN_TIMEOUT_S", 300.0),
+            heartbeat_interval_s=r.seconds("TURN_HEARTBEAT_S", 2.0),
+            idle_poll_s=r.seconds("WORKER_IDLE_POLL_S", 1.0),
+        )
+        if "*" in gateway.allowed_origins:
+            r.problems.append(
+                "ALLOWED_ORIGINS must list exact origins: '*' with cookies would let any site in"
+            )
+        if gateway.port > 65535:
+            r.problems.append(f"GATEWAY_PORT={gateway.port} is not a TCP port")
+        if r.problems:
+            raise SettingsError(r.problems)
+        return cls(database, redis, gemini, auth, gateway, worker)

@@ -1,0 +1,40 @@
+"""Every Redis name the turn pipeline uses, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "taskchat"
+
+TURN_QUEUE = f"{PREFIX}:turns"
+"""arq queue (a sorted set) holding turns waiting for a worker."""
+
+RUN_TURN_JOB = "run_turn"
+"""Name of the arq job function that runs one turn."""
+
+WORKER_WAKEUP = f"{PREFIX}:turns:wakeup"
+"""List a gateway pushes to after each enqueue; idle workers BLPOP it instead of sleeping."""
+WORKER_WAKEUP_MAX_LEN = 64
+"""Wake-ups beyond this are useless: one wake-up makes a worker read the whole queue."""
+
+TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
+"""Pub/sub channel carrying ids of turns whose client went away."""
+
+EVENT_LOG_MAX_LEN = 20_000
+"""Cap on entries in one turn's event log (a very long answer is about 2,000 deltas)."""
+EVENT_LOG_TTL_S = 3_600
+"""A finished turn's events stay readable this long (reconnects, debugging), then expire."""
+CANCEL_MARK_TTL_S = 3_600
+
+
+def turn_events(turn_id: str) -> str:
+    """Redis Stream with the turn's events in order: one producer (the worker), any readers."""
+    return f"{PREFIX}:turn:{turn_id}:events"
+
+
+def turn_claim(turn_id: str) -> str:
+    """Set once by the first worker that runs the turn, so a redelivered job is not run twice."""
+    return f"{PREFIX}:turn:{turn_id}:claim"
+
+
+def turn_cancelled(turn_id: str) -> str:
+    """Marks a turn its client abandoned, for a worker that picks it up after the fact."""
+    return f"{PREFIX}:turn:{turn_id}:cancelled"

@@ -1,0 +1,53 @@
+"""Wire formats between gateway and worker (msgspec, so both sides agree on one schema)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class Turn(msgspec.Struct, frozen=True, kw_only=True):
+    """A streaming ChatKit request waiting for a worker."""
+
+    turn_id: str
+    user_id: str
+    request: bytes
+    """The ChatKit request body as the browser sent it (already validated by the gateway)."""
+    enqueued_at_ms: int
+
+
+TurnEventKind = Literal["started", "event", "heartbeat", "end"]
+
+
+class TurnEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One entry of a turn's event log.
+
+    `event` carries one ChatKit `ThreadStreamEvent` as JSON; `started` and `heartbeat` prove a
+    worker holds the turn; `end` is the last entry of every turn, written even when the turn failed.
+    """
+
+    seq: int
+    kind: TurnEventKind
+    data: bytes = b""
+
+
+_turn_encoder = msgspec.msgpack.Encoder()
+_turn_decoder = msgspec.msgpack.Decoder(Turn)
+_event_decoder = msgspec.msgpack.Decoder(TurnEvent)
+
+
+def encode_turn(turn: Turn) -> bytes:
+    return _turn_encoder.encode(turn)
+
+
+def decode_turn(raw: bytes) -> Turn:
+    return _turn_decoder.decode(raw)
+
+
+def encode_event(event: TurnEvent) -> bytes:
+    return _turn_encoder.encode(event)
+
+
+def decode_event(raw: bytes) -> TurnEvent:
+    return _event_decoder.decode(raw)

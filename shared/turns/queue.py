@@ -1,0 +1,41 @@
+"""The turn queue, behind a small interface of ours (arq is in maintenance-only mode).
+
+Enqueueing uses the turn id as arq's job id, so enqueueing the same turn twice is a no-op, and
+pushes a wake-up so an idle worker starts it within milliseconds instead of at its next poll.
+"""
+
+from __future__ import annotations
+
+from arq.connections import ArqRedis
+
+from shared.turns import keys
+from shared.turns.messages import Turn, encode_turn
+
+
+class TurnQueue:
+    def __init__(self, redis: ArqRedis, *, turn_timeout_s: float) -> None:
+        self._redis = redis
+        self._turn_timeout_s = turn_timeout_s
+
+    async def enqueue(self, turn: Turn) -> bool:
+        """Queue `turn`; False if a turn with this id was already queued or run."""
+        job = await self._redis.enqueue_job(
+            keys.RUN_TURN_JOB,
+            encode_turn(turn),
+            _job_id=turn.turn_id,
+            _queue_name=keys.TURN_QUEUE,
+            # A turn nobody picked up in time has a user who was already told it failed.
+            _expires=self._turn_timeout_s,
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(keys.WORKER_WAKEUP, b"1")
+            pipe.ltrim(keys.WORKER_WAKEUP, 0, keys.WORKER_WAKEUP_MAX_LEN - 1)
+            await pipe.execute()
+        return job is not None
+
+    async def cancel(self, turn_id: str) -> None:
+        """Tell whichever worker holds (or will pick up) the turn that its client went away."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(keys.turn_cancelled(turn_id), b"1", ex=keys.CANCEL_MARK_TTL_S)
+            pipe.publish(keys.TURN_CANCEL_CHANNEL, turn_id.encode())
+            await pipe.execute()

@@ -1,0 +1,74 @@
+"""Shared fixtures: a throw-away PostgreSQL database per test session and an isolated Redis db.
+
+Tests use the real services. `TEST_DATABASE_URL` points at a server where we may create databases
+(default: the local trust-auth cluster); `TEST_REDIS_URL` at a Redis whose chosen db we may flush.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+import redis.asyncio as redis_asyncio
+
+ADMIN_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, empty database for this test session, dropped at the end."""
+    import asyncio
+
+    name = f"taskchat_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(ADMIN_DATABASE_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(ADMIN_DATABASE_URL, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[redis_asyncio.Redis]:
+    client = redis_asyncio.Redis.from_url(redis_url)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+def base_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """A complete environment for `Settings.from_env` pointing at the test services."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "GEMINI_API_KEY": "test-key",
+        "GEMINI_BASE_URL": "http://127.0.0.1:1/v1beta/openai/",
+        "JWT_SECRET": "test-secret-that-is-long-enough-for-hs256",
+    }

