@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-import asyncpg
 from agents import Agent, ModelSettings, set_tracing_disabled
 from redis.asyncio import Redis
 
@@ -19,7 +18,7 @@ from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
 from services.agent.turn_runner import TurnRunner
 from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
+from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
@@ -27,7 +26,8 @@ from shared.tasks.repository import TaskRepository
 
 @dataclass(slots=True)
 class WorkerRuntime:
-    pool: asyncpg.Pool
+    pool: DbPool
+    server: AgentChatKitServer
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
 
@@ -69,4 +69,4 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     except BaseException:
         await pool.close()
         raise
-    return WorkerRuntime(pool=pool, runner=runner, cancel_listener=listener)
+    return WorkerRuntime(pool=pool, server=server, runner=runner, cancel_listener=listener)

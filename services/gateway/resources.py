@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import asyncpg
 from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.connections import create_pool as arq_pool
 
 from services.gateway.chatkit_server import GatewayChatKitServer
 from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
+from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.turns.event_log import TurnEventLog
@@ -24,7 +23,7 @@ from shared.turns.queue import TurnQueue
 @dataclass(frozen=True, slots=True)
 class GatewayResources:
     settings: Settings
-    pool: asyncpg.Pool
+    pool: DbPool
     redis: ArqRedis
     store: PostgresStore
     chatkit: GatewayChatKitServer

@@ -6,14 +6,18 @@ No codecs are registered: `jsonb` travels as text, and each repository serialise
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
 from shared.settings import DatabaseSettings
 
-# asyncpg's `Pool` is only generic in its stubs, so the alias is a string (never evaluated).
-DbPool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+# asyncpg's `Pool` is generic only in its stubs. Frameworks that resolve annotations at run time
+# (Litestar's DI does) need a real class there, so the runtime alias is the plain class.
+if TYPE_CHECKING:
+    DbPool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+else:
+    DbPool = asyncpg.Pool
 
 
 async def create_pool(settings: DatabaseSettings) -> DbPool:

@@ -123,7 +123,50 @@ async def system_turn(http: httpx.AsyncClient, text: str) -> tuple[float, float]
     return first, total
 
 
-async def run_sequential(gateway: str, emulator_api: str) -> None:
+async def in_process_ttft(env: dict[str, str], texts: list[str]) -> list[float]:
+    """Time to first text delta with chatkit's server in this process: the single-process
+    baseline (same server code, store, agent and model endpoint; no gateway, queue or relay)."""
+    from chatkit.server import StreamingResult
+    from redis.asyncio import Redis
+
+    from services.agent.runtime import open_runtime
+    from shared.request_context import RequestContext
+    from shared.settings import Settings
+
+    redis_client = Redis.from_url(env["REDIS_URL"])
+    runtime = await open_runtime(Settings.from_env(env), redis_client)
+    server = runtime.server
+    timings: list[float] = []
+    try:
+        for text in ["warm up"] * 5 + texts:
+            request = json.dumps(
+                {
+                    "type": "threads.create",
+                    "params": {
+                        "input": {
+                            "content": [{"type": "input_text", "text": text}],
+                            "attachments": [],
+                            "inference_options": {},
+                        }
+                    },
+                }
+            ).encode()
+            started = time.perf_counter()
+            result = await server.process(request, RequestContext(user_id="bench-inproc"))
+            first: float | None = None
+            assert isinstance(result, StreamingResult)
+            async for frame in result:
+                if first is None and b"text_delta" in frame:
+                    first = (time.perf_counter() - started) * 1000
+            assert first is not None
+            timings.append(first)
+    finally:
+        await runtime.close()
+        await redis_client.aclose()
+    return timings[5:]
+
+
+async def run_sequential(gateway: str, emulator_api: str, env: dict[str, str]) -> None:
     token = issue_token(SECRET, "bench-seq")
     async with httpx.AsyncClient(
         base_url=gateway, headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -133,10 +176,12 @@ async def run_sequential(gateway: str, emulator_api: str) -> None:
             await direct_ttft(emulator_api, "hello warm up")
         direct = [await direct_ttft(emulator_api, f"hello {i}") for i in range(SEQUENTIAL_TURNS)]
         through = [(await system_turn(http, f"hello {i}"))[0] for i in range(SEQUENTIAL_TURNS)]
-    print(summary("TTFT direct from the emulator", direct))
+    single = await in_process_ttft(env, [f"hello {i}" for i in range(SEQUENTIAL_TURNS)])
+    print(summary("TTFT of the model endpoint alone", direct))
+    print(summary("TTFT single process (chatkit server in-proc)", single))
     print(summary("TTFT through gateway + queue + worker", through))
-    overhead = statistics.median(through) - statistics.median(direct)
-    print(f"{'added by the split (median)':<44} {overhead:7.1f} ms")
+    overhead = statistics.median(through) - statistics.median(single)
+    print(f"{'added by the split vs single process (p50)':<44} {overhead:7.1f} ms")
 
 
 async def run_concurrent(gateway: str, label: str) -> None:
@@ -212,7 +257,7 @@ def main() -> None:
             wait_healthy(f"{gateway_url}/healthz", gateway)
             worker = processes.start("worker-fast", "services.agent", env)
             print("== 1. overhead of the split (emulator without delays)")
-            asyncio.run(run_sequential(gateway_url, env["GEMINI_BASE_URL"]))
+            asyncio.run(run_sequential(gateway_url, env["GEMINI_BASE_URL"], env))
             worker.stop()
 
             slow_env = {**env, "GEMINI_BASE_URL": f"http://127.0.0.1:{slow_port}/v1beta/openai/"}
