@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
+import openai
 from agents import Agent, RunConfig, Runner
 from chatkit.agents import stream_agent_response
 from chatkit.server import ChatKitServer
@@ -12,9 +14,12 @@ from chatkit.types import ThreadMetadata, ThreadStreamEvent, UserMessageItem
 from services.agent.agent_context import TaskAgentContext
 from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
+from services.agent.model_errors import model_error_to_stream_error
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
+
+logger = logging.getLogger(__name__)
 
 HISTORY_ITEMS = 50
 """Newest thread items sent to the model each turn: a long thread costs the same as a short one."""
@@ -58,6 +63,9 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                 lambda: self.store.generate_item_id("message", thread, context),
             ):
                 yield event
+        except openai.OpenAIError as exc:
+            logger.warning("model call failed in thread %s: %r", thread.id, exc)
+            raise model_error_to_stream_error(exc) from exc
         finally:
             # chatkit does not cancel the run when the stream's consumer goes away; without this
             # the model call would go on (and be paid for) after a cancel or a failure.

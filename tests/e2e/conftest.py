@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from services.gateway.auth.tokens import issue_token
-from tests.e2e.processes import Processes, free_port, wait_healthy
+from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
 
 E2E_REDIS_URL = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
@@ -26,13 +27,17 @@ class System:
     def token(self, user_id: str) -> str:
         return issue_token(JWT_SECRET, user_id)
 
+    def start_worker(self, name: str) -> ServiceProcess:
+        return self.processes.start(name, "services.agent", self.env)
 
-@pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    import redis
+    def service(self, name: str) -> ServiceProcess:
+        return next(s for s in self.processes.running if s.name == name)
 
+
+def start_system(
+    database_url: str, log_dir: Path, *, workers: int = 1, extra_env: Mapping[str, str] = {}
+) -> System:
     redis.Redis.from_url(E2E_REDIS_URL).flushdb()
-    log_dir: Path = tmp_path_factory.mktemp("e2e-logs")
     processes = Processes(log_dir)
     emulator_port, gateway_port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
@@ -47,15 +52,28 @@ def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "TURN_HEARTBEAT_S": "0.5",
         "TURN_START_TIMEOUT_S": "10",
         "LOG_LEVEL": "INFO",
+        **extra_env,
     }
+    system = System(f"http://127.0.0.1:{gateway_port}", emulator_url, env, processes)
     try:
         emulator = processes.start(
             "emulator", "services.gemini_emulator", env, "--port", str(emulator_port)
         )
         wait_healthy(f"{emulator_url}/healthz", emulator)
         gateway = processes.start("gateway", "services.gateway", env)
-        wait_healthy(f"http://127.0.0.1:{gateway_port}/healthz", gateway)
-        processes.start("worker-1", "services.agent", env)
-        yield System(f"http://127.0.0.1:{gateway_port}", emulator_url, env, processes)
-    finally:
+        wait_healthy(f"{system.gateway_url}/healthz", gateway)
+        for number in range(1, workers + 1):
+            system.start_worker(f"worker-{number}")
+    except BaseException:
         processes.stop_all()
+        raise
+    return system
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    running = start_system(database_url, tmp_path_factory.mktemp("e2e-logs"))
+    try:
+        yield running
+    finally:
+        running.processes.stop_all()

@@ -1,0 +1,136 @@
+"""A turn always ends: dead workers, missing workers, model errors and departed clients."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from shared.turns import keys
+from shared.turns.event_log import FIELD
+from shared.turns.messages import decode_event
+from tests.e2e.chatkit_client import ChatKitClient, user_input
+from tests.e2e.conftest import E2E_REDIS_URL, System, start_system
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    running = start_system(
+        database_url,
+        tmp_path_factory.mktemp("e2e-failure-logs"),
+        extra_env={"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
+    )
+    try:
+        yield running
+    finally:
+        running.processes.stop_all()
+
+
+def create_request(text: str) -> dict[str, Any]:
+    return {"type": "threads.create", "params": {"input": user_input(text)}}
+
+
+def events_until(lines: Iterator[str], event_type: str) -> list[dict[str, Any]]:
+    seen = []
+    for line in lines:
+        if line.startswith("data: "):
+            seen.append(json.loads(line[6:]))
+            if seen[-1]["type"] == event_type:
+                return seen
+    raise AssertionError(f"stream ended before {event_type}: {seen}")
+
+
+def remaining_events(lines: Iterator[str]) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
+
+
+def turn_log_kinds(turn_id: str) -> list[str]:
+    client = redis.Redis.from_url(E2E_REDIS_URL)
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(keys.turn_events(turn_id))  # type: ignore[assignment]
+    return [decode_event(fields[FIELD]).kind for _, fields in entries]
+
+
+def wait_for(predicate: Any, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_model_error_becomes_a_retryable_error_event(system: System) -> None:
+    client = ChatKitClient(system.gateway_url, system.token(f"u-{uuid.uuid4().hex[:8]}"))
+    try:
+        turn = client.create_thread("hello [[fail:500]]")
+        errors = turn.of_type("error")
+        assert len(errors) == 1, turn.raw_events
+        assert errors[0]["allow_retry"] is True
+        assert errors[0]["message"]
+        # The user's message was kept, so retrying loses nothing.
+        stored = client.request(
+            {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+        ).json()
+        assert [i["type"] for i in stored["items"]["data"]] == ["user_message"]
+    finally:
+        client.close()
+
+
+def test_killed_worker_ends_the_stream_with_a_retryable_error(system: System) -> None:
+    headers = {"Authorization": f"Bearer {system.token('victim')}"}
+    with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http:
+        request = create_request("hello [[fail:hang]]")
+        with http.stream("POST", "/chatkit", json=request) as response:
+            lines = response.iter_lines()
+            events_until(lines, "stream_options")  # the worker is now waiting on the model
+            system.service("worker-1").kill()
+            killed_at = time.monotonic()
+            rest = remaining_events(lines)
+            noticed_after_s = time.monotonic() - killed_at
+    assert [e["type"] for e in rest] == ["error"], rest
+    assert rest[0]["allow_retry"] is True
+    assert noticed_after_s < 5, noticed_after_s  # 3 missed heartbeats of 0.5 s, generously
+    system.processes.running.remove(system.service("worker-1"))
+    system.start_worker("worker-1")
+
+
+def test_no_worker_means_a_retryable_error_not_a_hung_stream(system: System) -> None:
+    system.service("worker-1").stop()
+    system.processes.running.remove(system.service("worker-1"))
+    try:
+        client = ChatKitClient(system.gateway_url, system.token("lonely"))
+        try:
+            turn = client.create_thread("hello")
+        finally:
+            client.close()
+        assert [e["type"] for e in turn.raw_events] == ["error"], turn.raw_events
+        assert turn.raw_events[0]["allow_retry"] is True
+        # The abandoned turn is marked, so a worker that starts later does not run it.
+        turn_id = turn.headers["x-turn-id"]
+        assert redis.Redis.from_url(E2E_REDIS_URL).exists(keys.turn_cancelled(turn_id))
+    finally:
+        system.start_worker("worker-1")
+
+
+def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
+    headers = {"Authorization": f"Bearer {system.token('quitter')}"}
+    with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http:
+        with http.stream("POST", "/chatkit", json=create_request("hi [[fail:hang]]")) as response:
+            turn_id = response.headers["x-turn-id"]
+            events_until(response.iter_lines(), "stream_options")
+        # Leaving the `with` closed the connection while the model was still "thinking".
+    wait_for(lambda: "end" in turn_log_kinds(turn_id))
+    # The worker is free again: a new turn is answered normally.
+    client = ChatKitClient(system.gateway_url, system.token("quitter"))
+    try:
+        assert "hello again" in client.create_thread("hello again").assistant_text()
+    finally:
+        client.close()
