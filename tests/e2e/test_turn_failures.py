@@ -122,11 +122,14 @@ def test_no_worker_means_a_retryable_error_not_a_hung_stream(system: System) -> 
 
 def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
     headers = {"Authorization": f"Bearer {system.token('quitter')}"}
-    with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http:
-        with http.stream("POST", "/chatkit", json=create_request("hi [[fail:hang]]")) as response:
-            turn_id = response.headers["x-turn-id"]
-            events_until(response.iter_lines(), "stream_options")
-        # Leaving the `with` closed the connection while the model was still "thinking".
+    request = create_request("hi [[fail:hang]]")
+    with (
+        httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http,
+        http.stream("POST", "/chatkit", json=request) as response,
+    ):
+        turn_id = response.headers["x-turn-id"]
+        events_until(response.iter_lines(), "stream_options")
+    # Leaving the `with` closed the connection while the model was still "thinking".
     wait_for(lambda: "end" in turn_log_kinds(turn_id))
     # The worker is free again: a new turn is answered normally.
     client = ChatKitClient(system.gateway_url, system.token("quitter"))
