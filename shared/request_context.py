@@ -9,3 +9,5 @@ from dataclasses import dataclass
 class RequestContext:
     user_id: str
     """The authenticated user (the JWT's `sub`); every query is scoped to it."""
+    turn_id: str | None = None
+    """Set on workers: the turn being run (for accounting and logs)."""

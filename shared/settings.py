@@ -6,8 +6,9 @@ plain dict. All problems are collected and reported together, one line per varia
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
@@ -77,6 +78,28 @@ class _Reader:
 
         return self._parsed(name, default, parse, "a positive number of seconds")
 
+    def optional_int(self, name: str, *, minimum: int) -> int | None:
+        if self._raw(name) is None:
+            return None
+        return self.integer(name, 0, minimum=minimum)
+
+    def optional_float(self, name: str, low: float, high: float) -> float | None:
+        def parse(raw: str) -> float:
+            number = float(raw)
+            if not low <= number <= high:
+                raise ValueError
+            return number
+
+        return self._parsed(name, None, parse, f"a number from {low} to {high}")
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str | None:
+        def parse(raw: str) -> str:
+            if raw not in allowed:
+                raise ValueError
+            return raw
+
+        return self._parsed(name, None, parse, "one of " + ", ".join(allowed))
+
     def flag(self, name: str, default: bool) -> bool:
         def parse(raw: str) -> bool:
             lowered = raw.lower()
@@ -131,6 +154,33 @@ class GeminiSettings:
     """`GEMINI_MODEL`: model name sent with each request."""
     request_timeout_s: float = 120.0
     """`GEMINI_TIMEOUT_S`: per-request timeout for the model call."""
+    allowed_models: tuple[str, ...] = (DEFAULT_GEMINI_MODEL,)
+    """`GEMINI_ALLOWED_MODELS`: models a request may pick via ChatKit's `inference_options`
+    (comma-separated; `GEMINI_MODEL` is always allowed)."""
+    temperature: float | None = None
+    """`GEMINI_TEMPERATURE`: sampling temperature (0-2); unset = the model's default."""
+    max_output_tokens: int | None = None
+    """`GEMINI_MAX_OUTPUT_TOKENS`: cap on tokens per model call; unset = the model's default."""
+    reasoning_effort: str | None = None
+    """`GEMINI_REASONING_EFFORT`: none|minimal|low|medium|high (exclusive with thinking budget)."""
+    thinking_budget: int | None = None
+    """`GEMINI_THINKING_BUDGET`: tokens of thinking, sent as `extra_body.google.thinking_config`."""
+    include_thoughts: bool = False
+    """`GEMINI_INCLUDE_THOUGHTS`: ask for thought summaries (in `thinking_config`)."""
+    max_retries: int = 3
+    """`GEMINI_MAX_RETRIES`: retries of a 429/500/503 before any token was streamed."""
+    retry_max_delay_s: float = 10.0
+    """`GEMINI_RETRY_MAX_DELAY_S`: longest single wait between retries (Retry-After included)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    max_tool_rounds: int = 10
+    """`AGENT_MAX_TOOL_ROUNDS`: model calls per turn before the turn stops with a message."""
+    history_items: int = 50
+    """`AGENT_HISTORY_ITEMS`: newest thread items sent to the model; bounds a turn's cost."""
+    system_prompt_file: str | None = None
+    """`SYSTEM_PROMPT_FILE`: a file whose text replaces the built-in system prompt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +222,7 @@ class Settings:
     database: DatabaseSettings
     redis: RedisSettings
     gemini: GeminiSettings
+    agent: AgentSettings
     auth: AuthSettings
     gateway: GatewaySettings
     worker: WorkerSettings
@@ -208,6 +259,34 @@ class Settings:
             base_url=r.url("GEMINI_BASE_URL", DEFAULT_GEMINI_BASE_URL, ("http", "https"), ""),
             model=r.text("GEMINI_MODEL", DEFAULT_GEMINI_MODEL),
             request_timeout_s=r.seconds("GEMINI_TIMEOUT_S", 120.0),
+            temperature=r.optional_float("GEMINI_TEMPERATURE", 0.0, 2.0),
+            max_output_tokens=r.optional_int("GEMINI_MAX_OUTPUT_TOKENS", minimum=1),
+            reasoning_effort=r.choice(
+                "GEMINI_REASONING_EFFORT", ("none", "minimal", "low", "medium", "high")
+            ),
+            thinking_budget=r.optional_int("GEMINI_THINKING_BUDGET", minimum=-1),
+            include_thoughts=r.flag("GEMINI_INCLUDE_THOUGHTS", False),
+            max_retries=r.integer("GEMINI_MAX_RETRIES", 3),
+            retry_max_delay_s=r.seconds("GEMINI_RETRY_MAX_DELAY_S", 10.0),
+        )
+        gemini = replace(
+            gemini,
+            allowed_models=tuple(dict.fromkeys((gemini.model, *r.csv("GEMINI_ALLOWED_MODELS")))),
+        )
+        if gemini.reasoning_effort is not None and (
+            gemini.thinking_budget is not None or gemini.include_thoughts
+        ):
+            r.problems.append(
+                "GEMINI_REASONING_EFFORT cannot be combined with GEMINI_THINKING_BUDGET or "
+                "GEMINI_INCLUDE_THOUGHTS (Gemini rejects requests that set both)"
+            )
+        prompt_file = r.optional("SYSTEM_PROMPT_FILE")
+        if prompt_file is not None and not os.path.isfile(prompt_file):
+            r.problems.append(f"SYSTEM_PROMPT_FILE={prompt_file!r} is not a readable file")
+        agent = AgentSettings(
+            max_tool_rounds=r.integer("AGENT_MAX_TOOL_ROUNDS", 10, minimum=1),
+            history_items=r.integer("AGENT_HISTORY_ITEMS", 50, minimum=1),
+            system_prompt_file=prompt_file,
         )
         auth = AuthSettings(
             jwt_secret=r.required("JWT_SECRET", "the HS256 secret that signs user tokens"),
@@ -234,4 +313,4 @@ class Settings:
             r.problems.append(f"GATEWAY_PORT={gateway.port} is not a TCP port")
         if r.problems:
             raise SettingsError(r.problems)
-        return cls(database, redis, gemini, auth, gateway, worker)
+        return cls(database, redis, gemini, agent, auth, gateway, worker)

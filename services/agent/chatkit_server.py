@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-import openai
 from agents import Agent, RunConfig, Runner
+from agents.result import RunResultStreaming
 from chatkit.agents import stream_agent_response
 from chatkit.server import ChatKitServer
 from chatkit.types import ThreadMetadata, ThreadStreamEvent, UserMessageItem
@@ -14,16 +14,15 @@ from chatkit.types import ThreadMetadata, ThreadStreamEvent, UserMessageItem
 from services.agent.agent_context import TaskAgentContext
 from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
-from services.agent.model_errors import model_error_to_stream_error
+from services.agent.model import GeminiModels
+from services.agent.model_errors import to_stream_error
 from shared.request_context import RequestContext
+from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
+from shared.usage.repository import TurnUsage, UsageRepository
 
 logger = logging.getLogger(__name__)
-
-HISTORY_ITEMS = 50
-"""Newest thread items sent to the model each turn: a long thread costs the same as a short one."""
-MAX_TOOL_ROUNDS = 10
 
 
 class AgentChatKitServer(ChatKitServer[RequestContext]):
@@ -31,14 +30,19 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         self,
         store: PostgresStore,
         tasks: TaskRepository,
+        usage: UsageRepository,
         agent: Agent[TaskAgentContext],
+        models: GeminiModels,
+        settings: AgentSettings,
     ) -> None:
         super().__init__(store)
         self.postgres = store
         self.tasks = tasks
+        self.usage = usage
         self.agent = agent
+        self.models = models
+        self.settings = settings
         self.converter = HistoryConverter()
-        self.run_config = RunConfig(tracing_disabled=True)
 
     async def respond(
         self,
@@ -49,13 +53,17 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         agent_context = TaskAgentContext(
             thread=thread, store=self.store, request_context=context, tasks=self.tasks
         )
-        history = await self.postgres.load_recent_items(thread.id, HISTORY_ITEMS, context)
+        options = input_user_message.inference_options if input_user_message else None
+        model = self.models.get(options.model if options else None)
+        history = await self.postgres.load_recent_items(
+            thread.id, self.settings.history_items, context
+        )
         result = Runner.run_streamed(
             self.agent,
             await self.converter.to_agent_input(history),
             context=agent_context,
-            max_turns=MAX_TOOL_ROUNDS,
-            run_config=self.run_config,
+            max_turns=self.settings.max_tool_rounds,
+            run_config=RunConfig(model=model, tracing_disabled=True),
         )
         try:
             async for event in with_unique_item_ids(
@@ -63,10 +71,43 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                 lambda: self.store.generate_item_id("message", thread, context),
             ):
                 yield event
-        except openai.OpenAIError as exc:
-            logger.warning("model call failed in thread %s: %r", thread.id, exc)
-            raise model_error_to_stream_error(exc) from exc
+        except Exception as exc:
+            stream_error = to_stream_error(exc, max_rounds=self.settings.max_tool_rounds)
+            if stream_error is None:
+                raise
+            logger.warning("turn %s in thread %s: %r", context.turn_id, thread.id, exc)
+            raise stream_error from exc
         finally:
             # chatkit does not cancel the run when the stream's consumer goes away; without this
             # the model call would go on (and be paid for) after a cancel or a failure.
             result.cancel()
+            # Nor does it end its event queue when the run fails: completing it lets chatkit's
+            # pending queue reader finish instead of being destroyed while still pending.
+            agent_context._complete()
+            await self._record_usage(result, thread, context, model.model)
+
+    async def _record_usage(
+        self,
+        result: RunResultStreaming,
+        thread: ThreadMetadata,
+        context: RequestContext,
+        model: str,
+    ) -> None:
+        # The SDK counts each model call once, from its final (cumulative) usage.
+        usage = result.context_wrapper.usage
+        if usage.requests == 0:
+            return
+        try:
+            await self.usage.record(
+                TurnUsage(
+                    user_id=context.user_id,
+                    thread_id=thread.id,
+                    turn_id=context.turn_id,
+                    model=model,
+                    requests=usage.requests,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                )
+            )
+        except Exception:  # accounting must never turn a good answer into an error
+            logger.exception("could not record usage of turn %s", context.turn_id)

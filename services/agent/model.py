@@ -1,20 +1,37 @@
-"""The model: an Agents SDK Chat Completions model over Gemini's OpenAI-compatible endpoint."""
+"""The models a turn can use: Gemini over its OpenAI-compatible endpoint, one per allowed name."""
 
 from __future__ import annotations
 
-from agents import OpenAIChatCompletionsModel
 from openai import AsyncOpenAI
+from redis.asyncio import Redis
 
+from services.agent.gemini.completions import GeminiCompletions
+from services.agent.gemini.model import GeminiChatCompletionsModel
+from services.agent.gemini.signatures import SignatureStore
 from shared.settings import GeminiSettings
 
 
-def build_gemini_client(settings: GeminiSettings) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        api_key=settings.api_key,
-        base_url=settings.base_url,
-        timeout=settings.request_timeout_s,
-    )
+class GeminiModels:
+    def __init__(self, settings: GeminiSettings, redis: Redis) -> None:
+        self.settings = settings
+        # Retries are ours (GeminiCompletions), so the client's own are off.
+        self._client = AsyncOpenAI(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.request_timeout_s,
+            max_retries=0,
+        )
+        self._completions = GeminiCompletions(self._client, settings, SignatureStore(redis))
+        self._models: dict[str, GeminiChatCompletionsModel] = {}
 
+    def get(self, name: str | None = None) -> GeminiChatCompletionsModel:
+        """The model called `name` (default: `GEMINI_MODEL`); the gateway has checked the name
+        against `GEMINI_ALLOWED_MODELS`, and an unknown one falls back to the default."""
+        if name is None or name not in self.settings.allowed_models:
+            name = self.settings.model
+        if name not in self._models:
+            self._models[name] = GeminiChatCompletionsModel(name, self._client, self._completions)
+        return self._models[name]
 
-def build_model(settings: GeminiSettings, client: AsyncOpenAI) -> OpenAIChatCompletionsModel:
-    return OpenAIChatCompletionsModel(model=settings.model, openai_client=client)
+    async def close(self) -> None:
+        await self._client.close()

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
-from services.agent.instructions import SYSTEM_PROMPT
-from services.agent.model import build_gemini_client, build_model
+from services.agent.instructions import load_system_prompt
+from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
 from services.agent.turn_runner import TurnRunner
@@ -22,6 +22,7 @@ from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
+from shared.usage.repository import UsageRepository
 
 
 @dataclass(slots=True)
@@ -35,17 +36,20 @@ class WorkerRuntime:
         self.cancel_listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.cancel_listener
+        await self.server.models.close()
         await self.pool.close()
 
 
-def build_agent(settings: Settings) -> Agent[TaskAgentContext]:
-    model = build_model(settings.gemini, build_gemini_client(settings.gemini))
+def build_agent(settings: Settings, models: GeminiModels) -> Agent[TaskAgentContext]:
     return Agent[TaskAgentContext](
         name="TaskChat",
-        instructions=SYSTEM_PROMPT,
+        instructions=load_system_prompt(settings.agent.system_prompt_file),
         tools=list(TASK_TOOLS),
-        model=model,
-        model_settings=ModelSettings(),
+        model=models.get(),
+        model_settings=ModelSettings(
+            temperature=settings.gemini.temperature,
+            max_tokens=settings.gemini.max_output_tokens,
+        ),
     )
 
 
@@ -56,7 +60,15 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     try:
         await apply_migrations(pool)
         store = PostgresStore(pool)
-        server = AgentChatKitServer(store, TaskRepository(pool), build_agent(settings))
+        models = GeminiModels(settings.gemini, redis)
+        server = AgentChatKitServer(
+            store,
+            TaskRepository(pool),
+            UsageRepository(pool),
+            build_agent(settings, models),
+            models,
+            settings.agent,
+        )
         running = RunningTurns()
         runner = TurnRunner(
             server,

@@ -93,7 +93,9 @@ class TurnRunner:
             self._running.remove(turn.turn_id)
 
     async def _relay_events(self, turn: Turn, log: _Log) -> None:
-        result = await self._server.process(turn.request, RequestContext(user_id=turn.user_id))
+        result = await self._server.process(
+            turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
+        )
         if not isinstance(result, StreamingResult):
             raise TypeError("a turn must be a streaming ChatKit request")
         async for frame in result:

@@ -20,7 +20,7 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
 
-from services.gateway.chatkit_requests import parse_chatkit_request
+from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import relay_turn
 from shared.errors import ServiceUnavailableError
@@ -39,6 +39,7 @@ async def chatkit_endpoint(
     body = await request.body()
     parsed = parse_chatkit_request(body)
     if is_streaming_req(parsed):
+        check_model_choice(parsed, resources.settings.gemini.allowed_models)
         return await _start_turn(parsed, body, resources, request_context)
     result = await resources.chatkit.process(body, request_context)
     assert isinstance(result, NonStreamingResult)

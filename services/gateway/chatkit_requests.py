@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatkit.types import ChatKitReq
+from chatkit.types import ChatKitReq, ThreadsAddUserMessageReq, ThreadsCreateReq
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import InvalidInputError
@@ -33,3 +33,14 @@ def _describe(exc: ValidationError) -> str:
         f"{'.'.join(str(part) for part in e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5]
     ]
     return "Invalid ChatKit request: " + "; ".join(problems)
+
+
+def check_model_choice(parsed: ChatKitReq, allowed_models: tuple[str, ...]) -> None:
+    """Refuse a model the deployment does not offer, before a turn is queued for it."""
+    if not isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        return
+    options = parsed.params.input.inference_options
+    if options.model is not None and options.model not in allowed_models:
+        raise InvalidInputError(
+            f"Model {options.model!r} is not available; choose one of: " + ", ".join(allowed_models)
+        )

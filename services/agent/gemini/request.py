@@ -1,0 +1,60 @@
+"""Shaping the request the SDK builds into one Gemini accepts."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from services.agent.gemini.signatures import SignatureStore
+from shared.settings import GeminiSettings
+
+# Gemini answers 400 to any top-level field it does not know.
+REJECTED_FIELDS = frozenset({"store", "metadata", "google"})
+
+
+def thinking_fields(settings: GeminiSettings) -> dict[str, Any]:
+    """`reasoning_effort` or `extra_body.google.thinking_config`, as configured (never both)."""
+    if settings.reasoning_effort is not None:
+        return {"reasoning_effort": settings.reasoning_effort}
+    config: dict[str, Any] = {}
+    if settings.thinking_budget is not None:
+        config["thinking_budget"] = settings.thinking_budget
+    if settings.include_thoughts:
+        config["include_thoughts"] = True
+    return {"extra_body": {"extra_body": {"google": {"thinking_config": config}}}} if config else {}
+
+
+def _unsigned_call_ids(messages: list[dict[str, Any]]) -> list[str]:
+    ids = []
+    for message in messages:
+        for call in message.get("tool_calls") or []:
+            google = (call.get("extra_content") or {}).get("google") or {}
+            if not google.get("thought_signature") and call.get("id"):
+                ids.append(call["id"])
+    return ids
+
+
+async def prepare_request(
+    kwargs: dict[str, Any], settings: GeminiSettings, signatures: SignatureStore
+) -> dict[str, Any]:
+    """A copy of the SDK's `create` arguments, cleaned for Gemini, with signatures restored."""
+    prepared = {k: v for k, v in kwargs.items() if k not in REJECTED_FIELDS}
+    for key, value in thinking_fields(settings).items():
+        if key == "extra_body":
+            value = {**(prepared.get("extra_body") or {}), **value}
+        prepared[key] = value
+
+    messages = prepared.get("messages")
+    if isinstance(messages, list):
+        found = await signatures.load(_unsigned_call_ids(messages))
+        if found:
+            messages = copy.deepcopy(messages)
+            for message in messages:
+                for call in message.get("tool_calls") or []:
+                    if call.get("id") in found:
+                        call["extra_content"] = {
+                            **(call.get("extra_content") or {}),
+                            "google": {"thought_signature": found[call["id"]]},
+                        }
+            prepared["messages"] = messages
+    return prepared

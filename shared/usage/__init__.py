@@ -1,0 +1,1 @@
+"""Token accounting per turn and per user."""

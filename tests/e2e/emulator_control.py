@@ -1,0 +1,33 @@
+"""Driving the Gemini emulator's test controls over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class EmulatorControl:
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def reset(self) -> None:
+        self.http.delete("/emulator/requests").raise_for_status()
+        self.http.delete("/emulator/failures").raise_for_status()
+        self.http.delete("/emulator/behaviour").raise_for_status()
+
+    def fail_next(self, mode: str, count: int = 1) -> None:
+        self.http.post("/emulator/failures", json={"mode": mode, "count": count}).raise_for_status()
+
+    def behave(self, **fields: Any) -> None:
+        self.http.put("/emulator/behaviour", json=fields).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Logged exchanges, oldest first: {"request": body, "response": {...}}."""
+        response = self.http.get("/emulator/requests")
+        response.raise_for_status()
+        entries: list[dict[str, Any]] = response.json()
+        return entries

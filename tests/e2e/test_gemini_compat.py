@@ -1,0 +1,223 @@
+"""The worker stays correct under everything Gemini's OpenAI-compatible endpoint does.
+
+Each test drives the real gateway and worker processes against the emulator, which behaves like
+Gemini (index-less whole tool calls, `finish_reason: "stop"` after tool calls, thought signatures
+it checks like Gemini 3 does, cumulative usage on every chunk, JSON-array errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from shared.db.pool import create_pool
+from shared.settings import DatabaseSettings
+from shared.usage.repository import UsageRepository
+from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
+from tests.e2e.conftest import System, start_system
+from tests.e2e.emulator_control import EmulatorControl
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    running = start_system(
+        database_url,
+        tmp_path_factory.mktemp("e2e-compat-logs"),
+        extra_env={
+            "GEMINI_ALLOWED_MODELS": "gemini-2.5-pro",
+            "GEMINI_RETRY_MAX_DELAY_S": "0.2",
+            "EMULATOR_RETRY_AFTER_S": "0",
+        },
+    )
+    try:
+        yield running
+    finally:
+        running.processes.stop_all()
+
+
+@pytest.fixture
+def emulator(system: System) -> Iterator[EmulatorControl]:
+    control = EmulatorControl(system.emulator_url)
+    control.reset()
+    try:
+        yield control
+    finally:
+        control.reset()
+        control.close()
+
+
+@pytest.fixture
+def client(system: System) -> Iterator[ChatKitClient]:
+    chat = ChatKitClient(system.gateway_url, system.token(f"user-{uuid.uuid4().hex[:8]}"))
+    try:
+        yield chat
+    finally:
+        chat.close()
+
+
+def task_titles(turn: StreamedTurn) -> list[str]:
+    return [
+        task["title"]
+        for item in turn.done_items()
+        if item["type"] == "workflow"
+        for task in item["workflow"]["tasks"]
+    ]
+
+
+def assert_no_error(turn: StreamedTurn) -> None:
+    assert turn.status_code == 200
+    assert not turn.of_type("error"), turn.raw_events
+
+
+def test_parallel_tool_calls_each_run_with_their_own_arguments(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    turn = client.create_thread("add milk and eggs")
+    assert_no_error(turn)
+    assert task_titles(turn) == ["Creating task 'milk'", "Creating task 'eggs'"]
+    answer = turn.assistant_text()
+    assert "milk" in answer and "eggs" in answer, answer
+    # Both results went back to the model, one per call id.
+    follow_up = emulator.requests()[-1]["request"]
+    tool_messages = [m for m in follow_up["messages"] if m["role"] == "tool"]
+    assert len(tool_messages) == 2
+    assert len({m["tool_call_id"] for m in tool_messages}) == 2
+
+
+def test_tool_turns_ending_with_stop_still_run_the_tools(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.behave(tool_finish_reason="stop")
+    turn = client.create_thread("add task buy bread")
+    assert_no_error(turn)
+    assert task_titles(turn) == ["Creating task 'buy bread'"]
+
+
+def test_cut_stream_is_an_error_and_the_partial_text_is_not_stored(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    turn = client.create_thread("tell me something long please [[fail:cut]]")
+    errors = turn.of_type("error")
+    assert len(errors) == 1, turn.raw_events
+    assert errors[0]["allow_retry"] is True
+    assert "cut off" in errors[0]["message"]
+    stored = client.request(
+        {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+    ).json()
+    assert [item["type"] for item in stored["items"]["data"]] == ["user_message"]
+
+
+@pytest.mark.parametrize("placement", ["first_call", "trailing_delta"])
+def test_thought_signatures_go_back_exactly_as_received(
+    client: ChatKitClient, emulator: EmulatorControl, placement: str
+) -> None:
+    emulator.behave(signature_placement=placement, require_signatures=True)
+    turn = client.create_thread("add task water plants")
+    assert_no_error(turn)
+    exchanges = emulator.requests()
+    assert len(exchanges) == 2
+    assert exchanges[1]["response"]["status"] == 200
+    call = exchanges[1]["request"]["messages"][-2]["tool_calls"][0]
+    assert call["extra_content"]["google"]["thought_signature"]
+
+
+def test_empty_tool_call_ids_do_not_break_the_turn(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.behave(empty_tool_call_ids=True)
+    turn = client.create_thread("add task empty ids")
+    assert_no_error(turn)
+    assert task_titles(turn) == ["Creating task 'empty ids'"]
+
+
+def test_usage_is_counted_once_per_model_call(
+    system: System, client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    turn = client.create_thread("add task count tokens")
+    assert_no_error(turn)
+    reported = [e["response"]["usage"] for e in emulator.requests()]
+    assert len(reported) == 2
+
+    async def recorded() -> list[tuple[int, int, int]]:
+        pool = await create_pool(DatabaseSettings(url=system.env["DATABASE_URL"]))
+        try:
+            repo = UsageRepository(pool)
+            rows = await repo.for_turn(client_user(client), turn.headers["x-turn-id"])
+            return [(r.requests, r.input_tokens, r.output_tokens) for r in rows]
+        finally:
+            await pool.close()
+
+    expected = (
+        2,
+        sum(u["prompt_tokens"] for u in reported),
+        sum(u["completion_tokens"] for u in reported),
+    )
+    assert asyncio.run(recorded()) == [expected]
+
+
+def client_user(client: ChatKitClient) -> str:
+    import jwt
+
+    token = client.http.headers["authorization"].removeprefix("Bearer ")
+    user: str = jwt.decode(token, options={"verify_signature": False})["sub"]
+    return user
+
+
+def test_rate_limits_are_retried_before_any_token(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("429", count=2)
+    turn = client.create_thread("hello after a rate limit")
+    assert_no_error(turn)
+    assert "hello after a rate limit" in turn.assistant_text()
+    statuses = [e["response"]["status"] for e in emulator.requests()]
+    assert statuses == [429, 429, 200]
+
+
+def test_persistent_overload_tells_the_user_to_retry(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("503", count=10)
+    turn = client.create_thread("hello while overloaded")
+    errors = turn.of_type("error")
+    assert len(errors) == 1, turn.raw_events
+    assert errors[0]["message"] == "The assistant is busy, try again in a moment."
+    assert errors[0]["allow_retry"] is True
+    assert len(emulator.requests()) == 4  # the first try and GEMINI_MAX_RETRIES=3 retries
+
+
+def test_fields_gemini_rejects_are_never_sent(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    assert_no_error(client.create_thread("add task check fields"))
+    for exchange in emulator.requests():
+        assert not {"store", "metadata", "google"} & exchange["request"].keys()
+
+
+def test_length_finish_without_output_is_a_clear_error(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    turn = client.create_thread("hello [[fail:length]]")
+    errors = turn.of_type("error")
+    assert len(errors) == 1, turn.raw_events
+    assert "ran out of room" in errors[0]["message"]
+
+
+def test_a_request_may_choose_an_allowed_model(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    request_input = user_input("hello pro")
+    request_input["inference_options"] = {"model": "gemini-2.5-pro"}
+    turn = client.stream({"type": "threads.create", "params": {"input": request_input}})
+    assert_no_error(turn)
+    assert emulator.requests()[-1]["request"]["model"] == "gemini-2.5-pro"
+
+    request_input["inference_options"] = {"model": "gpt-4o"}
+    refused = client.request({"type": "threads.create", "params": {"input": request_input}})
+    assert refused.status_code == 400
+    assert "gpt-4o" in refused.json()["detail"]
