@@ -83,7 +83,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
             result.cancel()
             # Nor does it end its event queue when the run fails: completing it lets chatkit's
             # pending queue reader finish instead of being destroyed while still pending.
-            agent_context._complete()
+            agent_context._complete()  # type: ignore[no-untyped-call]
             await self._record_usage(result, thread, context, model.model)
 
     async def _record_usage(
