@@ -1,0 +1,64 @@
+"""Settings: every problem reported at once, with a message naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import Settings, SettingsError
+
+BASE = {
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1/taskchat",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "GEMINI_API_KEY": "k",
+    "JWT_SECRET": "s",
+}
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.gemini.model == "gemini-2.5-flash"
+    assert settings.gemini.base_url == "https://generativelanguage.googleapis.com/v1beta/openai/"
+    assert settings.auth.cookie_name == "auth_token"
+    assert (settings.gateway.host, settings.gateway.port) == ("127.0.0.1", 8000)
+    assert settings.agent.max_tool_rounds == 10
+    assert settings.gemini.allowed_models == ("gemini-2.5-flash",)
+
+
+def test_every_problem_is_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"GATEWAY_PORT": "eighty", "GEMINI_TEMPERATURE": "7"})
+    text = str(caught.value)
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "GEMINI_API_KEY",
+        "JWT_SECRET",
+        "GATEWAY_PORT",
+        "GEMINI_TEMPERATURE",
+    ):
+        assert name in text
+
+
+def test_gateway_does_not_need_a_model_key() -> None:
+    env = {k: v for k, v in BASE.items() if k != "GEMINI_API_KEY"}
+    assert Settings.from_env(env, needs_model=False).gemini.api_key == ""
+
+
+def test_wildcard_cors_with_cookies_is_refused() -> None:
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        Settings.from_env({**BASE, "ALLOWED_ORIGINS": "*"})
+
+
+def test_reasoning_effort_and_thinking_budget_exclude_each_other() -> None:
+    with pytest.raises(SettingsError, match="GEMINI_REASONING_EFFORT"):
+        Settings.from_env({**BASE, "GEMINI_REASONING_EFFORT": "low", "GEMINI_THINKING_BUDGET": "5"})
+
+
+def test_allowed_models_always_include_the_default() -> None:
+    settings = Settings.from_env({**BASE, "GEMINI_ALLOWED_MODELS": "gemini-2.5-pro, gemini-3-pro"})
+    assert settings.gemini.allowed_models == ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-3-pro")
+
+
+def test_missing_prompt_file_is_reported() -> None:
+    with pytest.raises(SettingsError, match="SYSTEM_PROMPT_FILE"):
+        Settings.from_env({**BASE, "SYSTEM_PROMPT_FILE": "/nonexistent/prompt.txt"})
