@@ -16,6 +16,7 @@ from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
+from services.agent.titles import make_title
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
@@ -71,6 +72,9 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                 lambda: self.store.generate_item_id("message", thread, context),
             ):
                 yield event
+            if thread.title is None and input_user_message is not None:
+                # chatkit saves the changed thread and sends `thread.updated` after this stream.
+                thread.title = await make_title(self.models, input_user_message)
         except Exception as exc:
             stream_error = to_stream_error(exc, max_rounds=self.settings.max_tool_rounds)
             if stream_error is None:

@@ -1,16 +1,41 @@
 """Turning stored thread items into model input.
 
-chatkit's default converter sends earlier assistant messages back as `output_text` parts, which the
-Agents SDK's Chat Completions converter rejects ("Unknown content"): the second turn of every thread
-would crash. Earlier assistant messages go back as plain assistant text instead.
+- Earlier assistant messages go back as plain assistant text: chatkit's default sends
+  `output_text` parts, which the Agents SDK's Chat Completions converter rejects ("Unknown
+  content"), so every thread's second turn would crash.
+- Tool calls saved as hidden items (`tools/tool_memory.py`) go back as function calls with their
+  outputs, grouped the way the model made them (all calls of a round, then their outputs).
+- Workflow items only mirror those tool calls for the user, so they are not sent again; a widget
+  is sent as its short text copy, not its component tree.
+- The window of recent items starts at a user message, so it never opens with a tool output
+  whose call was cut off (Gemini refuses that).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem, HiddenContextItem
-from openai.types.responses import EasyInputMessageParam
+from chatkit.types import (
+    AssistantMessageItem,
+    HiddenContextItem,
+    ThreadItem,
+    UserMessageItem,
+    WidgetItem,
+    WorkflowItem,
+)
+from openai.types.responses import EasyInputMessageParam, ResponseFunctionToolCallParam
+from openai.types.responses.response_input_item_param import FunctionCallOutput
+
+from services.agent.tools.tool_memory import is_tool_call_record
+
+
+def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
+    for index, item in enumerate(items):
+        if isinstance(item, UserMessageItem):
+            return list(items[index:])
+    return list(items)
 
 
 class HistoryConverter(ThreadItemConverter):
@@ -25,6 +50,64 @@ class HistoryConverter(ThreadItemConverter):
     async def hidden_context_to_input(
         self, item: HiddenContextItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        content = item.content
+        if is_tool_call_record(content):
+            return [
+                ResponseFunctionToolCallParam(
+                    type="function_call",
+                    call_id=content["call_id"],
+                    name=content["name"],
+                    arguments=content["arguments"],
+                ),
+                FunctionCallOutput(
+                    type="function_call_output",
+                    call_id=content["call_id"],
+                    output=content["output"],
+                ),
+            ]
         return EasyInputMessageParam(
-            type="message", role="user", content=f"<context>{item.content}</context>"
+            type="message", role="user", content=f"<context>{content}</context>"
         )
+
+    async def workflow_to_input(
+        self, item: WorkflowItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        return None
+
+    async def widget_to_input(
+        self, item: WidgetItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        if not item.copy_text:
+            return None
+        return EasyInputMessageParam(
+            type="message",
+            role="user",
+            content=f"<widget shown to the user>{item.copy_text}</widget shown to the user>",
+        )
+
+    async def to_agent_input(
+        self, thread_items: Sequence[ThreadItem] | ThreadItem
+    ) -> list[TResponseInputItem]:
+        items = from_first_user_message(
+            thread_items if isinstance(thread_items, Sequence) else [thread_items]
+        )
+        return group_tool_rounds(await super().to_agent_input(items))
+
+
+def group_tool_rounds(items: list[TResponseInputItem]) -> list[TResponseInputItem]:
+    """Reorder each run of call/output pairs into calls first, then outputs, so parallel calls
+    become one assistant message with several tool calls, as the model produced them."""
+    grouped: list[TResponseInputItem] = []
+    calls: list[TResponseInputItem] = []
+    outputs: list[TResponseInputItem] = []
+    for item in items:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "function_call":
+            calls.append(item)
+        elif kind == "function_call_output":
+            outputs.append(item)
+        else:
+            grouped += calls + outputs
+            calls, outputs = [], []
+            grouped.append(item)
+    return grouped + calls + outputs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion
 from redis.asyncio import Redis
 
 from services.agent.gemini.completions import GeminiCompletions
@@ -32,6 +33,20 @@ class GeminiModels:
         if name not in self._models:
             self._models[name] = GeminiChatCompletionsModel(name, self._client, self._completions)
         return self._models[name]
+
+    async def complete_text(
+        self, messages: list[dict[str, str]], *, max_tokens: int, timeout_s: float = 10.0
+    ) -> str:
+        """One short non-streaming answer from the default model (titles and the like)."""
+        response = await self._completions.create(
+            model=self.settings.model,
+            messages=messages,
+            max_tokens=max_tokens,
+            timeout=timeout_s,
+        )
+        if not isinstance(response, ChatCompletion) or not response.choices:
+            return ""
+        return response.choices[0].message.content or ""
 
     async def close(self) -> None:
         await self._client.close()

@@ -12,6 +12,7 @@ import logging
 import time
 
 from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
 from chatkit.types import ErrorEvent
 from redis.asyncio import Redis
 
@@ -28,6 +29,8 @@ SSE_PREFIX = b"data: "
 TIMEOUT_MESSAGE = "The answer took too long and was stopped. Please try again."
 INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
 FAILED_MESSAGE = "Something went wrong while answering. Please try again."
+NOT_FOUND_MESSAGE = "That conversation or message no longer exists."
+NOT_APPLICABLE_MESSAGE = "This request does not fit the conversation as it is now"
 
 
 class TurnRunner:
@@ -86,6 +89,12 @@ class TurnRunner:
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
             await log.error(TIMEOUT_MESSAGE)
+        except NotFoundError:
+            # Raised by chatkit before streaming, e.g. the item to retry after was deleted.
+            await log.error(NOT_FOUND_MESSAGE, allow_retry=False)
+        except ValueError as exc:
+            # chatkit's own checks (retry after a non-user item, no pending client tool call...).
+            await log.error(f"{NOT_APPLICABLE_MESSAGE} ({exc})", allow_retry=False)
         except Exception:
             logger.exception("turn %s failed", turn.turn_id)
             await log.error(FAILED_MESSAGE)
@@ -120,8 +129,8 @@ class _Log:
         self._seq += 1
         await self._log.append(self._turn_id, TurnEvent(seq=self._seq, kind=kind, data=data))
 
-    async def error(self, message: str) -> None:
-        event = ErrorEvent(code="custom", message=message, allow_retry=True)
+    async def error(self, message: str, *, allow_retry: bool = True) -> None:
+        event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
         await self.append("event", event.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 

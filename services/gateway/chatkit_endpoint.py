@@ -14,6 +14,7 @@ from chatkit.types import (
     ThreadsCreateReq,
     ThreadsCustomActionReq,
     ThreadsRetryAfterItemReq,
+    UserMessageItem,
     is_streaming_req,
 )
 from litestar import Request, Response, post
@@ -23,8 +24,9 @@ from litestar.response import Stream
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import relay_turn
-from shared.errors import ServiceUnavailableError
+from shared.errors import InvalidInputError, ServiceUnavailableError
 from shared.request_context import RequestContext
+from shared.store.postgres_store import PostgresStore
 from shared.turns.messages import Turn
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -52,10 +54,8 @@ async def _start_turn(
     resources: GatewayResources,
     context: RequestContext,
 ) -> Stream:
-    # A missing or foreign thread is a 404 now, not an error halfway through a stream.
-    thread_id = _target_thread_id(parsed)
-    if thread_id is not None:
-        await resources.store.load_thread(thread_id, context)
+    # A missing or foreign thread or item is a 4xx now, not an error halfway through a stream.
+    await _check_targets(parsed, resources.store, context)
 
     turn = Turn(
         turn_id=uuid.uuid4().hex,
@@ -81,15 +81,21 @@ async def _start_turn(
     )
 
 
-def _target_thread_id(parsed: StreamingReq) -> str | None:
+async def _check_targets(
+    parsed: StreamingReq, store: PostgresStore, context: RequestContext
+) -> None:
     match parsed:
         case ThreadsCreateReq():
-            return None
+            return
+        case ThreadsRetryAfterItemReq():
+            item = await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
+            if not isinstance(item, UserMessageItem):
+                raise InvalidInputError("Only a user message can be retried.")
+        case ThreadsAddStructuredInputReq():
+            await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
+        case ThreadsCustomActionReq() if parsed.params.item_id is not None:
+            await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
         case (
-            ThreadsAddUserMessageReq()
-            | ThreadsAddClientToolOutputReq()
-            | ThreadsRetryAfterItemReq()
-            | ThreadsCustomActionReq()
-            | ThreadsAddStructuredInputReq()
+            ThreadsAddUserMessageReq() | ThreadsAddClientToolOutputReq() | ThreadsCustomActionReq()
         ):
-            return parsed.params.thread_id
+            await store.load_thread(parsed.params.thread_id, context)

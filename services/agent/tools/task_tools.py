@@ -14,6 +14,7 @@ from agents import FunctionTool, RunContextWrapper, function_tool
 
 from services.agent.agent_context import TaskAgentContext
 from services.agent.tools.activity import tool_activity
+from services.agent.tools.tool_memory import remember_tool_call
 from shared.errors import TaskChatError
 from shared.tasks.models import Task
 
@@ -27,7 +28,9 @@ async def _run(ctx: Ctx, title: str, action: Callable[[], Awaitable[dict[str, An
             result = await action()
         except TaskChatError as exc:
             result = {"error": exc.detail}
-    return json.dumps(result)
+    output = json.dumps(result)
+    await remember_tool_call(ctx, output)
+    return output
 
 
 def _task(task: Task) -> dict[str, Any]:
