@@ -346,3 +346,54 @@ def test_history_carries_earlier_tool_results(system: System, conversation: Conv
 def test_user_input_shape(conversation: Conversation) -> None:
     # The helper used by every test builds what chatkit accepts.
     assert set(user_input("x")) == {"content", "attachments", "inference_options"}
+
+
+def test_a_thread_of_5000_items_sends_a_bounded_prompt(
+    system: System, conversation: Conversation
+) -> None:
+    import httpx
+    from chatkit.types import (
+        AssistantMessageContent,
+        AssistantMessageItem,
+        InferenceOptions,
+        UserMessageItem,
+        UserMessageTextContent,
+    )
+
+    old: list[ThreadItem] = []
+    for n in range(2500):
+        old.append(
+            UserMessageItem(
+                id=f"msg_old_u{n:05d}",
+                thread_id=conversation.thread_id,
+                created_at=datetime.now(),
+                content=[UserMessageTextContent(text=f"old question {n}")],
+                attachments=[],
+                inference_options=InferenceOptions(),
+            )
+        )
+        old.append(
+            AssistantMessageItem(
+                id=f"msg_old_a{n:05d}",
+                thread_id=conversation.thread_id,
+                created_at=datetime.now(),
+                content=[AssistantMessageContent(text=f"old answer {n}")],
+            )
+        )
+    seed_items(system.env["DATABASE_URL"], conversation.user, old)
+    count = fetch_value(
+        system.env["DATABASE_URL"],
+        "SELECT count(*) FROM thread_items WHERE thread_id = $1",
+        conversation.thread_id,
+    )
+    assert isinstance(count, int) and count > 5000
+
+    httpx.delete(f"{system.emulator_url}/emulator/requests")
+    turn = ok_stream(conversation.client.add_message(conversation.thread_id, "hello long thread"))
+    assert "hello long thread" in turn.assistant_text()
+    sent = httpx.get(f"{system.emulator_url}/emulator/requests").json()[0]
+    messages = sent.get("request", sent)["messages"]
+    # The system prompt plus at most AGENT_HISTORY_ITEMS (50) items, ending with the new message.
+    assert len(messages) <= 51
+    assert messages[-1]["content"][0]["text"] == "hello long thread"
+    assert messages[1]["role"] == "user"  # the window starts at a user message
