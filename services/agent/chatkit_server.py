@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,7 +17,7 @@ from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
-from services.agent.titles import make_title
+from services.agent.titles import Title, make_title
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
@@ -59,6 +60,12 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         history = await self.postgres.load_recent_items(
             thread.id, self.settings.history_items, context
         )
+        # A new thread's title is made alongside the answer, so it adds no time to the turn.
+        title = (
+            asyncio.create_task(make_title(self.models, input_user_message))
+            if thread.title is None and input_user_message is not None
+            else None
+        )
         result = Runner.run_streamed(
             self.agent,
             await self.converter.to_agent_input(history),
@@ -72,9 +79,9 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                 lambda: self.store.generate_item_id("message", thread, context),
             ):
                 yield event
-            if thread.title is None and input_user_message is not None:
+            if title is not None:
                 # chatkit saves the changed thread and sends `thread.updated` after this stream.
-                thread.title = await make_title(self.models, input_user_message)
+                thread.title = (await title).text
         except Exception as exc:
             stream_error = to_stream_error(exc, max_rounds=self.settings.max_tool_rounds)
             if stream_error is None:
@@ -85,21 +92,27 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
             # chatkit does not cancel the run when the stream's consumer goes away; without this
             # the model call would go on (and be paid for) after a cancel or a failure.
             result.cancel()
+            if title is not None and not title.done():
+                title.cancel()
             # Nor does it end its event queue when the run fails: completing it lets chatkit's
             # pending queue reader finish instead of being destroyed while still pending.
             agent_context._complete()  # type: ignore[no-untyped-call]
-            await self._record_usage(result, thread, context, model.model)
+            finished = title is not None and title.done() and not title.cancelled()
+            title_cost = title.result() if title is not None and finished else None
+            await self._record_usage(result, title_cost, thread, context, model.model)
 
     async def _record_usage(
         self,
         result: RunResultStreaming,
+        title: Title | None,
         thread: ThreadMetadata,
         context: RequestContext,
         model: str,
     ) -> None:
         # The SDK counts each model call once, from its final (cumulative) usage.
         usage = result.context_wrapper.usage
-        if usage.requests == 0:
+        title = title or Title("")
+        if usage.requests + title.requests == 0:
             return
         try:
             await self.usage.record(
@@ -108,9 +121,9 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                     thread_id=thread.id,
                     turn_id=context.turn_id,
                     model=model,
-                    requests=usage.requests,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
+                    requests=usage.requests + title.requests,
+                    input_tokens=usage.input_tokens + title.input_tokens,
+                    output_tokens=usage.output_tokens + title.output_tokens,
                 )
             )
         except Exception:  # accounting must never turn a good answer into an error

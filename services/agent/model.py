@@ -36,7 +36,7 @@ class GeminiModels:
 
     async def complete_text(
         self, messages: list[dict[str, str]], *, max_tokens: int, timeout_s: float = 10.0
-    ) -> str:
+    ) -> ChatCompletion:
         """One short non-streaming answer from the default model (titles and the like)."""
         response = await self._completions.create(
             model=self.settings.model,
@@ -44,9 +44,9 @@ class GeminiModels:
             max_tokens=max_tokens,
             timeout=timeout_s,
         )
-        if not isinstance(response, ChatCompletion) or not response.choices:
-            return ""
-        return response.choices[0].message.content or ""
+        if not isinstance(response, ChatCompletion):
+            raise TypeError("a non-streaming request returned a stream")
+        return response
 
     async def close(self) -> None:
         await self._client.close()

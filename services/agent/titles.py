@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from chatkit.types import UserMessageItem, UserMessageTextContent
 
@@ -34,19 +35,32 @@ def _clean(title: str) -> str:
     return title[:MAX_TITLE_CHARS]
 
 
-async def make_title(models: GeminiModels, message: UserMessageItem) -> str:
-    text = fallback_title(message)
+@dataclass(frozen=True, slots=True)
+class Title:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+
+
+async def make_title(models: GeminiModels, message: UserMessageItem) -> Title:
+    fallback = fallback_title(message)
     try:
-        title = _clean(
-            await models.complete_text(
-                [
-                    {"role": "system", "content": TITLE_PROMPT},
-                    {"role": "user", "content": text},
-                ],
-                max_tokens=24,
-            )
+        response = await models.complete_text(
+            [
+                {"role": "system", "content": TITLE_PROMPT},
+                {"role": "user", "content": fallback},
+            ],
+            max_tokens=24,
         )
     except Exception as exc:  # a title is a nicety: any failure falls back, never fails the turn
         logger.warning("title generation failed, using the message's first words: %r", exc)
-        return text
-    return title or text
+        return Title(fallback)
+    text = _clean(response.choices[0].message.content or "") if response.choices else ""
+    usage = response.usage
+    return Title(
+        text or fallback,
+        input_tokens=usage.prompt_tokens if usage else 0,
+        output_tokens=usage.completion_tokens if usage else 0,
+        requests=1,
+    )
