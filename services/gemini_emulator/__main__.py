@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
             first_token_delay_ms=args.first_token_delay_ms,
             tokens_per_s=args.tokens_per_s,
             retry_after_s=args.retry_after_s,
+            behaviour=defaults.behaviour,
         )
     except ConfigError as exc:
         sys.exit(f"gemini emulator: {exc}")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Litestar, Request, Response, Router, delete, get, post
+from litestar import Litestar, Request, Response, Router, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 
-from services.gemini_emulator.chunks import new_meta
+from services.gemini_emulator.behaviour import BEHAVIOUR_HEADER, BehaviourError, parse_header
+from services.gemini_emulator.chunks import completion_body, new_meta, stream_chunks
 from services.gemini_emulator.config import EmulatorConfig
 from services.gemini_emulator.errors import error_response
 from services.gemini_emulator.failures import (
@@ -25,7 +26,8 @@ from services.gemini_emulator.failures import (
 from services.gemini_emulator.messages import last_user_text, request_text_length
 from services.gemini_emulator.pacing import pacing_for
 from services.gemini_emulator.responses import completion_response, stream_response
-from services.gemini_emulator.rules import choose_reply
+from services.gemini_emulator.rules import Reply, TextReply, choose_reply
+from services.gemini_emulator.signatures import check_signatures, check_tool_messages
 from services.gemini_emulator.state import EmulatorState
 from services.gemini_emulator.validation import validate_chat_request
 
@@ -58,13 +60,20 @@ async def chat_completions(
     except ValueError:
         return error_response(400, "Invalid JSON payload received.")
     # Logged before validation so tests can also inspect requests that were rejected.
-    if isinstance(body, dict):
-        emulator.record_request(body)
+    entry = emulator.record_request(body) if isinstance(body, dict) else {}
+
+    def refuse(status: int, message: str | None = None, **kw: Any) -> Response[bytes]:
+        entry["response"] = {"status": status, "usage": None, "error": message}
+        return error_response(status, message, **kw)
+
     problem = validate_chat_request(body)
     if problem is not None:
-        return error_response(400, problem)
+        return refuse(400, problem)
     messages = body["messages"]
     try:
+        behaviour = emulator.behaviour.with_changes(
+            parse_header(request.headers.get(BEHAVIOUR_HEADER))
+        )
         pacing = pacing_for(request.headers, config)
         # A failure the request asks for itself does not consume the queued ones.
         failure = (
@@ -72,15 +81,38 @@ async def chat_completions(
             or emulator.next_failure()
         )
     except (UnknownFailureMode, ValueError) as exc:
-        return error_response(400, str(exc))
+        return refuse(400, str(exc))
+    problem = check_tool_messages(messages)
+    if problem is None and behaviour.require_signatures:
+        problem = check_signatures(messages, emulator.signing_key)
+    if problem is not None:
+        return refuse(400, problem)
     if failure is not None and failure.http_status is not None:
         retry_after = config.retry_after_s if failure is FailureMode.RATE_LIMITED else None
-        return error_response(failure.http_status, retry_after_s=retry_after)
+        return refuse(failure.http_status, retry_after_s=retry_after)
     reply = choose_reply(messages, body.get("tools"))
     meta = new_meta(body["model"], request_text_length(messages))
     if body.get("stream") is True:
-        return stream_response(meta, reply, pacing, failure)
-    return await completion_response(meta, reply, pacing, failure)
+        chunks = stream_chunks(meta, reply, behaviour, emulator.signing_key)
+        entry["response"] = describe_response(reply, chunks[-1]["usage"], failure)
+        return stream_response(meta, chunks, reply, pacing, failure)
+    completion = completion_body(meta, reply, behaviour, emulator.signing_key)
+    entry["response"] = describe_response(reply, completion["usage"], failure)
+    return await completion_response(meta, completion, reply, pacing, failure)
+
+
+def describe_response(
+    reply: Reply, final_usage: dict[str, int] | None, failure: FailureMode | None
+) -> dict[str, Any]:
+    """What the request log says was answered (usage as the last chunk reported it)."""
+    if isinstance(reply, TextReply):
+        calls, text = [], reply.text
+    else:
+        calls, text = [call.name for call in reply.calls], ""
+    if failure is not None:
+        # A cut, hung or truncated answer reports no usage; what was planned stays visible.
+        return {"status": 200, "usage": None, "failure": failure.value, "tool_calls": calls}
+    return {"status": 200, "usage": final_usage, "tool_calls": calls, "text": text}
 
 
 @get("/models")
@@ -129,8 +161,33 @@ async def clear_failures(emulator: NamedDependency[EmulatorState]) -> None:
 
 @get("/emulator/requests")
 async def received_requests(emulator: NamedDependency[EmulatorState]) -> list[Any]:
-    """The last chat request bodies, oldest first."""
+    """The last exchanges, oldest first: `{"request": body, "response": {...}}`."""
     return emulator.requests()
+
+
+@get("/emulator/behaviour")
+async def current_behaviour(emulator: NamedDependency[EmulatorState]) -> dict[str, Any]:
+    return emulator.behaviour.to_dict()
+
+
+@put("/emulator/behaviour")
+async def change_behaviour(
+    request: Request[Any, Any, Any], emulator: NamedDependency[EmulatorState]
+) -> Response[Any]:
+    """`{"signature_placement": "trailing_delta", ...}`: change switches until reset."""
+    try:
+        changes = json.loads(await request.body())
+        if not isinstance(changes, dict):
+            raise BehaviourError("expected a JSON object of switches")
+        emulator.behaviour = emulator.behaviour.with_changes(changes)
+    except ValueError as exc:  # BehaviourError and JSON errors
+        return Response({"detail": str(exc)}, status_code=400)
+    return Response(emulator.behaviour.to_dict())
+
+
+@delete("/emulator/behaviour")
+async def reset_behaviour(emulator: NamedDependency[EmulatorState]) -> None:
+    emulator.behaviour = emulator.default_behaviour
 
 
 @delete("/emulator/requests")
@@ -145,7 +202,7 @@ def _queued(emulator: EmulatorState) -> dict[str, list[str]]:
 def create_app(config: EmulatorConfig | None = None) -> Litestar:
     """A new emulator app with its own empty state."""
     resolved = config or EmulatorConfig()
-    state = EmulatorState()
+    state = EmulatorState(resolved.behaviour)
 
     def provide_state() -> EmulatorState:
         return state
@@ -167,6 +224,9 @@ def create_app(config: EmulatorConfig | None = None) -> Litestar:
             clear_failures,
             received_requests,
             clear_requests,
+            current_behaviour,
+            change_behaviour,
+            reset_behaviour,
         ],
         dependencies={
             "emulator": Provide(provide_state, sync_to_thread=False),

@@ -5,11 +5,11 @@ Quirks reproduced on purpose (clients written against OpenAI trip over each):
 - tool calls arrive whole, one per chunk, with no `index` key;
 - only the first call of a parallel group carries `extra_content.google.thought_signature`;
 - a streamed tool-call turn ends with `finish_reason: "stop"`, never `"tool_calls"`.
+Each can be switched (see `behaviour.py`).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -20,7 +20,9 @@ from typing import Any
 
 import msgspec
 
+from services.gemini_emulator.behaviour import Behaviour
 from services.gemini_emulator.rules import Reply, TextReply, ToolCallPlan
+from services.gemini_emulator.signatures import sign
 
 DONE = b"data: [DONE]\n\n"
 # Text streamed before the connection drops when a `cut` turn would have been a tool call.
@@ -66,7 +68,12 @@ def usage(meta: ResponseMeta, completion_tokens: int) -> dict[str, int]:
 
 
 def chunk(
-    meta: ResponseMeta, delta: dict[str, Any], finish_reason: str | None, completion_tokens: int
+    meta: ResponseMeta,
+    delta: dict[str, Any],
+    finish_reason: str | None,
+    completion_tokens: int,
+    *,
+    with_usage: bool = True,
 ) -> dict[str, Any]:
     """One `chat.completion.chunk`; `delta` gets `role` added as Gemini always sends it."""
     return {
@@ -77,7 +84,7 @@ def chunk(
         "choices": [
             {"index": 0, "delta": {"role": "assistant", **delta}, "finish_reason": finish_reason}
         ],
-        "usage": usage(meta, completion_tokens),
+        "usage": usage(meta, completion_tokens) if with_usage else None,
     }
 
 
@@ -85,27 +92,29 @@ def sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + msgspec.json.encode(payload) + b"\n\n"
 
 
-def tool_call_payloads(plans: Sequence[ToolCallPlan]) -> list[dict[str, Any]]:
-    """Wire tool calls (no `index`); the thought signature goes on the first only, like Gemini."""
+def tool_call_payloads(
+    plans: Sequence[ToolCallPlan], behaviour: Behaviour, key: bytes, *, streamed: bool
+) -> list[dict[str, Any]]:
+    """Wire tool calls; like Gemini by default: no `index`, the thought signature on the first."""
     payloads: list[dict[str, Any]] = []
     for position, plan in enumerate(plans):
+        arguments = json.dumps(plan.arguments, separators=(",", ":"), ensure_ascii=False)
         payload: dict[str, Any] = {
-            "id": f"call_{secrets.token_hex(12)}",
+            "id": "" if behaviour.empty_tool_call_ids else f"call_{secrets.token_hex(12)}",
             "type": "function",
-            "function": {
-                "name": plan.name,
-                "arguments": json.dumps(plan.arguments, separators=(",", ":"), ensure_ascii=False),
-            },
+            "function": {"name": plan.name, "arguments": arguments},
         }
-        if position == 0:
-            payload["extra_content"] = {"google": {"thought_signature": _thought_signature()}}
+        if streamed and behaviour.tool_call_index == "include":
+            payload["index"] = position
+        if position == 0 and behaviour.signature_placement == "first_call":
+            payload["extra_content"] = _signature_extra(key, plan.name, arguments)
         payloads.append(payload)
     return payloads
 
 
-def _thought_signature() -> str:
+def _signature_extra(key: bytes, name: str, arguments: str) -> dict[str, Any]:
     # Opaque to clients; they must echo it back unchanged on the assistant message.
-    return base64.b64encode(secrets.token_bytes(48)).decode("ascii")
+    return {"google": {"thought_signature": sign(key, name, arguments)}}
 
 
 def _call_tokens(call: dict[str, Any]) -> int:
@@ -113,22 +122,40 @@ def _call_tokens(call: dict[str, Any]) -> int:
     return max(1, count_tokens(f"{function['name']} {function['arguments']}"))
 
 
-def stream_chunks(meta: ResponseMeta, reply: Reply) -> list[dict[str, Any]]:
+def stream_chunks(
+    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes
+) -> list[dict[str, Any]]:
     """All chunks of a successful streamed reply (the caller appends `[DONE]`)."""
+    every = behaviour.usage == "every_chunk"
     if isinstance(reply, TextReply):
         pieces = split_tokens(reply.text) or [""]
         chunks, tokens = [], 0
         for position, piece in enumerate(pieces):
             tokens += count_tokens(piece)
             # Gemini puts the finish reason on the last content chunk, not a separate one.
-            finish = "stop" if position == len(pieces) - 1 else None
-            chunks.append(chunk(meta, {"content": piece}, finish, tokens))
+            last = position == len(pieces) - 1
+            chunks.append(
+                chunk(
+                    meta,
+                    {"content": piece},
+                    "stop" if last else None,
+                    tokens,
+                    with_usage=every or last,
+                )
+            )
         return chunks
     chunks, tokens = [], 0
-    for call in tool_call_payloads(reply.calls):
+    calls = tool_call_payloads(reply.calls, behaviour, key, streamed=True)
+    for call in calls:
         tokens += _call_tokens(call)
-        chunks.append(chunk(meta, {"tool_calls": [call]}, None, tokens))
-    chunks.append(chunk(meta, {}, "stop", tokens))
+        chunks.append(chunk(meta, {"tool_calls": [call]}, None, tokens, with_usage=every))
+    if behaviour.signature_placement == "trailing_delta":
+        first = calls[0]["function"]
+        extra = _signature_extra(key, first["name"], first["arguments"])
+        chunks.append(
+            chunk(meta, {"content": "", "extra_content": extra}, None, tokens, with_usage=every)
+        )
+    chunks.append(chunk(meta, {}, behaviour.tool_finish_reason, tokens))
     return chunks
 
 
@@ -156,13 +183,15 @@ def length_chunk(meta: ResponseMeta) -> dict[str, Any]:
     return chunk(meta, {}, "length", 0)
 
 
-def completion_body(meta: ResponseMeta, reply: Reply) -> dict[str, Any]:
+def completion_body(
+    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes
+) -> dict[str, Any]:
     """A non-streamed `chat.completion`; tool-call turns say `finish_reason: "tool_calls"` here."""
     if isinstance(reply, TextReply):
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         finish, tokens = "stop", count_tokens(reply.text)
     else:
-        calls = tool_call_payloads(reply.calls)
+        calls = tool_call_payloads(reply.calls, behaviour, key, streamed=False)
         message = {"role": "assistant", "content": None, "tool_calls": calls}
         finish, tokens = "tool_calls", sum(_call_tokens(call) for call in calls)
     return _completion(meta, message, finish, tokens)

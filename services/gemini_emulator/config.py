@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+from services.gemini_emulator.behaviour import Behaviour, BehaviourError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
@@ -34,6 +36,8 @@ class EmulatorConfig:
     tokens_per_s: float = 0.0
     # Value of the `Retry-After` header on 429 responses.
     retry_after_s: int = 1
+    # Start-up switches for Gemini's quirks (`EMULATOR_<SWITCH>`; see behaviour.py).
+    behaviour: Behaviour = field(default_factory=Behaviour)
 
     def __post_init__(self) -> None:
         # Fail at start-up rather than with odd sleeps mid-stream.
@@ -60,7 +64,15 @@ class EmulatorConfig:
             first_token_delay_ms=_parse(env, "EMULATOR_FIRST_TOKEN_DELAY_MS", int, 0),
             tokens_per_s=_parse(env, "EMULATOR_TOKENS_PER_S", float, 0.0),
             retry_after_s=_parse(env, "EMULATOR_RETRY_AFTER_S", int, 1),
+            behaviour=_behaviour(env),
         )
+
+
+def _behaviour(env: Mapping[str, str]) -> Behaviour:
+    try:
+        return Behaviour.from_env(env)
+    except BehaviourError as exc:
+        raise ConfigError(f"EMULATOR_* behaviour switch: {exc}") from None
 
 
 def _parse(env: Mapping[str, str], name: str, kind: type[_Number], default: _Number) -> _Number:

@@ -17,14 +17,12 @@ from litestar.response import Stream
 from services.gemini_emulator.chunks import (
     DONE,
     ResponseMeta,
-    completion_body,
     cut_chunks,
     length_chunk,
     length_completion_body,
     role_chunk,
     split_tokens,
     sse,
-    stream_chunks,
 )
 from services.gemini_emulator.failures import FailureMode
 from services.gemini_emulator.pacing import Pacing
@@ -35,7 +33,11 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def stream_response(
-    meta: ResponseMeta, reply: Reply, pacing: Pacing, failure: FailureMode | None
+    meta: ResponseMeta,
+    chunks: Sequence[dict[str, Any]],
+    reply: Reply,
+    pacing: Pacing,
+    failure: FailureMode | None,
 ) -> Response[Any]:
     """An SSE response for a streamed turn, shaped by `failure` (None, CUT, HANG or LENGTH)."""
     if failure is FailureMode.HANG:
@@ -46,12 +48,16 @@ def stream_response(
     elif failure is FailureMode.LENGTH:
         body = _paced([length_chunk(meta)], pacing, done=True)
     else:
-        body = _paced(stream_chunks(meta, reply), pacing, done=True)
+        body = _paced(chunks, pacing, done=True)
     return Stream(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
 async def completion_response(
-    meta: ResponseMeta, reply: Reply, pacing: Pacing, failure: FailureMode | None
+    meta: ResponseMeta,
+    body: dict[str, Any],
+    reply: Reply,
+    pacing: Pacing,
+    failure: FailureMode | None,
 ) -> Response[Any]:
     """A non-streamed turn; waits as long as streaming the same reply would take."""
     if failure is FailureMode.HANG:
@@ -62,7 +68,7 @@ async def completion_response(
         return _json(msgspec.json.encode(length_completion_body(meta)))
     text = reply.text if isinstance(reply, TextReply) else ""
     await _sleep(pacing.total_s(len(split_tokens(text)) or 1))
-    encoded = msgspec.json.encode(completion_body(meta, reply))
+    encoded = msgspec.json.encode(body)
     if failure is FailureMode.CUT:
         # Half a JSON document: the non-streaming analogue of a dropped connection.
         return _json(encoded[: len(encoded) // 2])

@@ -1,4 +1,5 @@
-"""Per-app mutable state: the request log and the scripted-failure queue.
+"""Per-app mutable state: the exchange log, the scripted-failure queue, the behaviour switches
+and the key that signs thought signatures.
 
 One instance is created by `create_app`, so two emulators in one process (e.g. parallel tests)
 never share state. Everything runs on the server's single event loop and no method awaits, so
@@ -7,24 +8,34 @@ no locking is needed.
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from typing import Any
 
+from services.gemini_emulator.behaviour import Behaviour
 from services.gemini_emulator.failures import FailureMode
 
 REQUEST_LOG_SIZE = 50
 
 
 class EmulatorState:
-    def __init__(self, request_log_size: int = REQUEST_LOG_SIZE) -> None:
-        self._requests: deque[Any] = deque(maxlen=request_log_size)
+    def __init__(
+        self, behaviour: Behaviour | None = None, request_log_size: int = REQUEST_LOG_SIZE
+    ) -> None:
+        self._requests: deque[dict[str, Any]] = deque(maxlen=request_log_size)
         self._failures: deque[FailureMode] = deque()
+        self.default_behaviour = behaviour or Behaviour()
+        self.behaviour = self.default_behaviour
+        self.signing_key = secrets.token_bytes(32)
 
-    def record_request(self, body: Any) -> None:
-        self._requests.append(body)
+    def record_request(self, body: Any) -> dict[str, Any]:
+        """Log a request; the returned entry's `response` is filled in once it is answered."""
+        entry: dict[str, Any] = {"request": body, "response": None}
+        self._requests.append(entry)
+        return entry
 
-    def requests(self) -> list[Any]:
-        """Received chat request bodies, oldest first."""
+    def requests(self) -> list[dict[str, Any]]:
+        """Logged exchanges, oldest first: `{"request": body, "response": {...}}`."""
         return list(self._requests)
 
     def clear_requests(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ import redis
 from services.gateway.auth.tokens import issue_token
 from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
 
-E2E_REDIS_URL = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
+E2E_REDIS_BASE = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379")
+# Each system gets its own Redis database, so a worker of one system (two may be up at once
+# within a test module) never takes another system's turns.
+_REDIS_DBS = itertools.cycle(range(1, 12))
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 
 
@@ -37,13 +41,14 @@ class System:
 def start_system(
     database_url: str, log_dir: Path, *, workers: int = 1, extra_env: Mapping[str, str] = {}
 ) -> System:
-    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
+    redis_url = f"{E2E_REDIS_BASE}/{next(_REDIS_DBS)}"
+    redis.Redis.from_url(redis_url).flushdb()
     processes = Processes(log_dir)
     emulator_port, gateway_port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     env = {
         "DATABASE_URL": database_url,
-        "REDIS_URL": E2E_REDIS_URL,
+        "REDIS_URL": redis_url,
         "GEMINI_API_KEY": "emulator",
         "GEMINI_BASE_URL": f"{emulator_url}/v1beta/openai/",
         "JWT_SECRET": JWT_SECRET,

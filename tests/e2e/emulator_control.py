@@ -31,3 +31,7 @@ class EmulatorControl:
         response.raise_for_status()
         entries: list[dict[str, Any]] = response.json()
         return entries
+
+    def agent_requests(self) -> list[dict[str, Any]]:
+        """The exchanges of agent runs (they offer tools), without the thread-title calls."""
+        return [e for e in self.requests() if e["request"].get("tools")]

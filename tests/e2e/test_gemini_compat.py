@@ -83,7 +83,7 @@ def test_parallel_tool_calls_each_run_with_their_own_arguments(
     answer = turn.assistant_text()
     assert "milk" in answer and "eggs" in answer, answer
     # Both results went back to the model, one per call id.
-    follow_up = emulator.requests()[-1]["request"]
+    follow_up = emulator.agent_requests()[-1]["request"]
     tool_messages = [m for m in follow_up["messages"] if m["role"] == "tool"]
     assert len(tool_messages) == 2
     assert len({m["tool_call_id"] for m in tool_messages}) == 2
@@ -119,7 +119,7 @@ def test_thought_signatures_go_back_exactly_as_received(
     emulator.behave(signature_placement=placement, require_signatures=True)
     turn = client.create_thread("add task water plants")
     assert_no_error(turn)
-    exchanges = emulator.requests()
+    exchanges = emulator.agent_requests()
     assert len(exchanges) == 2
     assert exchanges[1]["response"]["status"] == 200
     call = exchanges[1]["request"]["messages"][-2]["tool_calls"][0]
@@ -140,8 +140,9 @@ def test_usage_is_counted_once_per_model_call(
 ) -> None:
     turn = client.create_thread("add task count tokens")
     assert_no_error(turn)
+    # Two agent calls (tool call, then answer) and the new thread's title call.
     reported = [e["response"]["usage"] for e in emulator.requests()]
-    assert len(reported) == 2
+    assert len(reported) == 3
 
     async def recorded() -> list[tuple[int, int, int]]:
         pool = await create_pool(DatabaseSettings(url=system.env["DATABASE_URL"]))
@@ -153,7 +154,7 @@ def test_usage_is_counted_once_per_model_call(
             await pool.close()
 
     expected = (
-        2,
+        3,
         sum(u["prompt_tokens"] for u in reported),
         sum(u["completion_tokens"] for u in reported),
     )
@@ -168,34 +169,43 @@ def client_user(client: ChatKitClient) -> str:
     return user
 
 
+def existing_thread(client: ChatKitClient, emulator: EmulatorControl) -> str:
+    """A thread that already has its title, so the next turn makes exactly one model call."""
+    thread_id = client.create_thread("hello first").thread_id
+    emulator.reset()
+    return thread_id
+
+
 def test_rate_limits_are_retried_before_any_token(
     client: ChatKitClient, emulator: EmulatorControl
 ) -> None:
+    thread_id = existing_thread(client, emulator)
     emulator.fail_next("429", count=2)
-    turn = client.create_thread("hello after a rate limit")
+    turn = client.add_message(thread_id, "hello after a rate limit")
     assert_no_error(turn)
     assert "hello after a rate limit" in turn.assistant_text()
-    statuses = [e["response"]["status"] for e in emulator.requests()]
+    statuses = [e["response"]["status"] for e in emulator.agent_requests()]
     assert statuses == [429, 429, 200]
 
 
 def test_persistent_overload_tells_the_user_to_retry(
     client: ChatKitClient, emulator: EmulatorControl
 ) -> None:
+    thread_id = existing_thread(client, emulator)
     emulator.fail_next("503", count=10)
-    turn = client.create_thread("hello while overloaded")
+    turn = client.add_message(thread_id, "hello while overloaded")
     errors = turn.of_type("error")
     assert len(errors) == 1, turn.raw_events
     assert errors[0]["message"] == "The assistant is busy, try again in a moment."
     assert errors[0]["allow_retry"] is True
-    assert len(emulator.requests()) == 4  # the first try and GEMINI_MAX_RETRIES=3 retries
+    assert len(emulator.agent_requests()) == 4  # the first try and GEMINI_MAX_RETRIES=3 retries
 
 
 def test_fields_gemini_rejects_are_never_sent(
     client: ChatKitClient, emulator: EmulatorControl
 ) -> None:
     assert_no_error(client.create_thread("add task check fields"))
-    for exchange in emulator.requests():
+    for exchange in emulator.agent_requests():
         assert not {"store", "metadata", "google"} & exchange["request"].keys()
 
 
@@ -215,7 +225,7 @@ def test_a_request_may_choose_an_allowed_model(
     request_input["inference_options"] = {"model": "gemini-2.5-pro"}
     turn = client.stream({"type": "threads.create", "params": {"input": request_input}})
     assert_no_error(turn)
-    assert emulator.requests()[-1]["request"]["model"] == "gemini-2.5-pro"
+    assert emulator.agent_requests()[-1]["request"]["model"] == "gemini-2.5-pro"
 
     request_input["inference_options"] = {"model": "gpt-4o"}
     refused = client.request({"type": "threads.create", "params": {"input": request_input}})

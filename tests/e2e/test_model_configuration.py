@@ -58,7 +58,7 @@ def test_signatures_survive_a_model_name_without_gemini(custom_system: System) -
         emulator.behave(require_signatures=True)
         turn = client.create_thread("add task rename-proof")
         assert not turn.of_type("error"), turn.raw_events
-        exchanges = emulator.requests()
+        exchanges = emulator.agent_requests()
         assert [e["response"]["status"] for e in exchanges] == [200, 200]
         assert exchanges[0]["request"]["model"] == "tuned-task-model-001"
     finally:
@@ -73,7 +73,7 @@ def test_thinking_sampling_and_prompt_settings_are_sent(custom_system: System) -
     try:
         emulator.reset()
         assert not client.create_thread("hello settings").of_type("error")
-        request = emulator.requests()[0]["request"]
+        request = emulator.agent_requests()[0]["request"]
         assert request["extra_body"] == {
             "google": {"thinking_config": {"thinking_budget": 128, "include_thoughts": True}}
         }
@@ -114,7 +114,7 @@ def test_tool_rounds_are_bounded_with_a_clear_message(one_round_system: System) 
         assert len(errors) == 1, turn.raw_events
         assert errors[0]["message"].startswith("I had to stop: this request needed more than 1 ")
         assert errors[0]["allow_retry"] is False
-        assert emulator.requests()[0]["request"]["reasoning_effort"] == "low"
+        assert emulator.agent_requests()[0]["request"]["reasoning_effort"] == "low"
     finally:
         emulator.close()
         client.close()

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
 from tests.e2e.conftest import System, start_system
+from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import fetch_value, seed_items
 
 pytestmark = pytest.mark.e2e
@@ -151,6 +152,10 @@ def test_threads_retry_after_item(conversation: Conversation, stranger: ChatKitC
 
 
 def test_threads_add_client_tool_output(conversation: Conversation) -> None:
+    # The seeded call below was never issued by the model, so it has no thought signature to
+    # send back; tell the emulator not to insist on one (as Gemini before version 3 does not).
+    emulator = EmulatorControl(conversation.system.emulator_url)
+    emulator.behave(require_signatures=False)
     request = {
         "type": "threads.add_client_tool_output",
         "params": {"thread_id": conversation.thread_id, "result": {"ok": True}},
@@ -172,7 +177,11 @@ def test_threads_add_client_tool_output(conversation: Conversation) -> None:
             )
         ],
     )
-    ok_stream(conversation.client.stream(request))
+    try:
+        ok_stream(conversation.client.stream(request))
+    finally:
+        emulator.reset()
+        emulator.close()
     tool_item = conversation.item_of_type("client_tool_call")
     assert tool_item["status"] == "completed"
     assert tool_item["output"] == {"ok": True}

@@ -16,7 +16,7 @@ from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
 from tests.e2e.chatkit_client import ChatKitClient, user_input
-from tests.e2e.conftest import E2E_REDIS_URL, System, start_system
+from tests.e2e.conftest import System, start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +52,8 @@ def remaining_events(lines: Iterator[str]) -> list[dict[str, Any]]:
     return [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
 
 
-def turn_log_kinds(turn_id: str) -> list[str]:
-    client = redis.Redis.from_url(E2E_REDIS_URL)
+def turn_log_kinds(system: System, turn_id: str) -> list[str]:
+    client = redis.Redis.from_url(system.env["REDIS_URL"])
     entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(keys.turn_events(turn_id))  # type: ignore[assignment]
     return [decode_event(fields[FIELD]).kind for _, fields in entries]
 
@@ -115,7 +115,7 @@ def test_no_worker_means_a_retryable_error_not_a_hung_stream(system: System) -> 
         assert turn.raw_events[0]["allow_retry"] is True
         # The abandoned turn is marked, so a worker that starts later does not run it.
         turn_id = turn.headers["x-turn-id"]
-        assert redis.Redis.from_url(E2E_REDIS_URL).exists(keys.turn_cancelled(turn_id))
+        assert redis.Redis.from_url(system.env["REDIS_URL"]).exists(keys.turn_cancelled(turn_id))
     finally:
         system.start_worker("worker-1")
 
@@ -130,7 +130,7 @@ def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
         turn_id = response.headers["x-turn-id"]
         events_until(response.iter_lines(), "stream_options")
     # Leaving the `with` closed the connection while the model was still "thinking".
-    wait_for(lambda: "end" in turn_log_kinds(turn_id))
+    wait_for(lambda: "end" in turn_log_kinds(system, turn_id))
     # The worker is free again: a new turn is answered normally.
     client = ChatKitClient(system.gateway_url, system.token("quitter"))
     try:

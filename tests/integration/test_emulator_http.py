@@ -178,7 +178,7 @@ async def test_tool_result_follow_up_and_signature_round_trip(
 
     logged = (await control.get("/emulator/requests")).json()
     assert len(logged) == 2
-    echoed = logged[-1]["messages"][1]["tool_calls"][0]
+    echoed = logged[-1]["request"]["messages"][1]["tool_calls"][0]
     assert echoed["extra_content"] == call["extra_content"]
 
 
@@ -356,9 +356,12 @@ async def test_request_log(client: httpx.AsyncClient, control: httpx.AsyncClient
     await client.post("chat/completions", json=chat("rejected", store=True))
     logged = (await control.get("/emulator/requests")).json()
     assert len(logged) == 50
-    assert logged[-1]["store"] is True  # rejected requests are logged too, newest last
-    assert logged[-2]["messages"][0]["content"] == "message 54"
-    assert logged[0]["messages"][0]["content"] == "message 6"
+    # Rejected requests are logged too, newest last, with what they were answered.
+    assert logged[-1]["request"]["store"] is True
+    assert logged[-1]["response"]["status"] == 400
+    assert logged[-2]["request"]["messages"][0]["content"] == "message 54"
+    assert logged[-2]["response"]["status"] == 200
+    assert logged[0]["request"]["messages"][0]["content"] == "message 6"
     assert (await control.delete("/emulator/requests")).status_code == 204
     assert (await control.get("/emulator/requests")).json() == []
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.gemini_emulator.behaviour import Behaviour
 from services.gemini_emulator.chunks import (
     completion_body,
     cut_chunks,
@@ -225,7 +226,7 @@ def test_describe_result(name: str, arguments: dict[str, Any], output: str, sent
 
 def test_stream_chunks_follow_gemini_shape() -> None:
     meta = new_meta("gemini-2.5-flash", 40)
-    text_chunks = stream_chunks(meta, TextReply("You said: hi there"))
+    text_chunks = stream_chunks(meta, TextReply("You said: hi there"), Behaviour(), b"key")
     assert "".join(c["choices"][0]["delta"]["content"] for c in text_chunks) == "You said: hi there"
     assert [c["usage"]["completion_tokens"] for c in text_chunks] == [1, 2, 3, 4]
     assert [c["choices"][0]["finish_reason"] for c in text_chunks] == [None, None, None, "stop"]
@@ -235,7 +236,7 @@ def test_stream_chunks_follow_gemini_shape() -> None:
         ToolCallPlan("create_task", {"title": "a"}),
         ToolCallPlan("create_task", {"title": "b"}),
     )
-    tool_chunks = stream_chunks(meta, ToolCallsReply(plans))
+    tool_chunks = stream_chunks(meta, ToolCallsReply(plans), Behaviour(), b"key")
     first, second = (c["choices"][0]["delta"]["tool_calls"] for c in tool_chunks[:2])
     assert len(first) == len(second) == 1
     assert "index" not in first[0] and "index" not in second[0]
@@ -248,7 +249,7 @@ def test_stream_chunks_follow_gemini_shape() -> None:
     }
     assert {c["id"] for c in tool_chunks} == {meta.id}
 
-    body = completion_body(meta, ToolCallsReply(plans))
+    body = completion_body(meta, ToolCallsReply(plans), Behaviour(), b"key")
     assert body["choices"][0]["finish_reason"] == "tool_calls"
     assert all("index" not in call for call in body["choices"][0]["message"]["tool_calls"])
 
