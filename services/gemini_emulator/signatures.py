@@ -1,9 +1,10 @@
 """Thought signatures the emulator can check without remembering them.
 
-A signature is an HMAC (per emulator instance key) over the first tool call's name and exact
-argument string, so it stays verifiable when a client replaces an empty call id with its own, and
-any change to the call or the signature is caught. Gemini 3 refuses a current-turn tool call sent
-back without its signature; `check_signatures` gives the same 400 message.
+A signature is an HMAC (per emulator instance key) over the first tool call's name and its
+arguments as canonical JSON, so it stays verifiable when a client replaces an empty call id or
+re-serialises the arguments, and any change to the call or the signature is caught. Gemini 3
+refuses a current-turn tool call sent back without its signature; `check_signatures` gives the
+same 400 message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +20,16 @@ PREFIX = "emu1."
 
 
 def sign(key: bytes, name: str, arguments: str) -> str:
-    digest = hmac.new(key, f"{name}\x00{arguments}".encode(), hashlib.sha256).digest()
+    signed = f"{name}\x00{_canonical(arguments)}".encode()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
     return PREFIX + base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return arguments
 
 
 def _signature_of(call: Mapping[str, Any]) -> object:

@@ -8,17 +8,24 @@ it checks like Gemini 3 does, cumulative usage on every chunk, JSON-array errors
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
+import httpx
 import pytest
+from chatkit.types import ClientToolCallItem
+from redis.asyncio import Redis
 
+from services.agent.gemini.signatures import SignatureStore
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
 from shared.usage.repository import UsageRepository
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
 from tests.e2e.conftest import System, start_system
 from tests.e2e.emulator_control import EmulatorControl
+from tests.e2e.seed import seed_items
 
 pytestmark = pytest.mark.e2e
 
@@ -110,6 +117,8 @@ def test_cut_stream_is_an_error_and_the_partial_text_is_not_stored(
         {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
     ).json()
     assert [item["type"] for item in stored["items"]["data"]] == ["user_message"]
+    # Text had already streamed, so the call was not retried.
+    assert len(emulator.agent_requests()) == 1
 
 
 @pytest.mark.parametrize("placement", ["first_call", "trailing_delta"])
@@ -231,3 +240,58 @@ def test_a_request_may_choose_an_allowed_model(
     refused = client.request({"type": "threads.create", "params": {"input": request_input}})
     assert refused.status_code == 400
     assert "gpt-4o" in refused.json()["detail"]
+
+
+def test_signature_goes_back_after_a_client_tool_call(
+    system: System, client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    """A client tool call ends the turn; its output comes back in a new turn, perhaps to another
+    worker. The signature the model gave with the call must still go back with it."""
+    thread_id = existing_thread(client, emulator)
+    # The model asks for a call, as it would in the turn that produced the client tool call...
+    issued = httpx.post(
+        f"{system.env['GEMINI_BASE_URL']}chat/completions",
+        headers={"Authorization": "Bearer x"},
+        json={
+            "model": "gemini-2.5-flash",
+            "messages": [{"role": "user", "content": "add task from the client"}],
+            "tools": [{"type": "function", "function": {"name": "create_task"}}],
+        },
+    ).json()["choices"][0]["message"]["tool_calls"][0]
+    # ...and the worker that received it recorded its signature (what `normalize_stream` does).
+    redis_client = Redis.from_url(system.env["REDIS_URL"])
+    signature = issued["extra_content"]["google"]["thought_signature"]
+    asyncio.run(_save_signature(redis_client, issued["id"], signature))
+    seed_items(
+        system.env["DATABASE_URL"],
+        client_user(client),
+        [
+            ClientToolCallItem(
+                id=f"cti_{uuid.uuid4().hex}",
+                thread_id=thread_id,
+                created_at=datetime.now(),
+                call_id=issued["id"],
+                name=issued["function"]["name"],
+                arguments=json.loads(issued["function"]["arguments"]),
+            )
+        ],
+    )
+    emulator.reset()
+    emulator.behave(require_signatures=True)
+    turn = client.stream(
+        {
+            "type": "threads.add_client_tool_output",
+            "params": {"thread_id": thread_id, "result": {"done": True}},
+        }
+    )
+    assert_no_error(turn)
+    sent = emulator.agent_requests()[0]["request"]["messages"]
+    call = next(m for m in sent if m.get("tool_calls"))["tool_calls"][0]
+    assert call["extra_content"]["google"]["thought_signature"] == signature
+
+
+async def _save_signature(redis_client: Redis, call_id: str, signature: str) -> None:
+    try:
+        await SignatureStore(redis_client).save({call_id: signature})
+    finally:
+        await redis_client.aclose()
