@@ -50,6 +50,12 @@ def _unsupported(_: Request[object, object, State], exc: Exception) -> Response[
     return _json(400, f"This server does not support that request: {exc}")
 
 
+def _rejected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    # chatkit raises ValueError for requests that do not fit the thread (e.g. a sync action
+    # whose sender is not a widget).
+    return _json(400, str(exc) or "The request does not fit this thread.")
+
+
 def _unexpected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     logger.exception("unhandled error", exc_info=exc)
     return _json(500, "Internal server error.")
@@ -61,5 +67,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationError: _invalid,
     HTTPException: _http,
     NotImplementedError: _unsupported,
+    ValueError: _rejected,
     Exception: _unexpected,
 }

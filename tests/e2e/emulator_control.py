@@ -14,6 +14,12 @@ class EmulatorControl:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> EmulatorControl:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def reset(self) -> None:
         self.http.delete("/emulator/requests").raise_for_status()
         self.http.delete("/emulator/failures").raise_for_status()
