@@ -7,43 +7,21 @@ Tests use the real services. `TEST_DATABASE_URL` points at a server where we may
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 import redis.asyncio as redis_asyncio
 
-ADMIN_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from tests.scratch_database import scratch_database
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, empty database for this test session, dropped at the end."""
-    import asyncio
-
-    name = f"taskchat_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_DATABASE_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(ADMIN_DATABASE_URL, name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database("taskchat_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

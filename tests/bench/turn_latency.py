@@ -19,19 +19,15 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
 import httpx
 import redis
 
 from services.gateway.auth.tokens import issue_token
 from tests.e2e.processes import Processes, free_port, wait_healthy
+from tests.scratch_database import scratch_database
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 SECRET = "bench-secret-that-is-long-enough-for-hs256"
 SEQUENTIAL_TURNS = 100
@@ -52,24 +48,6 @@ def summary(name: str, values_ms: list[float]) -> str:
         f"{name:<44} n={len(values_ms):<4} p50={percentile(values_ms, 0.5):7.1f} ms"
         f"  p95={percentile(values_ms, 0.95):7.1f} ms  mean={statistics.fmean(values_ms):7.1f} ms"
     )
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"taskchat_bench_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def rss_mb(pid: int) -> float:
@@ -213,7 +191,7 @@ async def run_concurrent(gateway: str, label: str) -> None:
 
 
 def main() -> None:
-    with scratch_database() as database_url, tempfile.TemporaryDirectory() as logs:
+    with scratch_database("taskchat_bench") as database_url, tempfile.TemporaryDirectory() as logs:
         processes = Processes(Path(logs))
         try:
             redis.Redis.from_url(REDIS_URL).flushdb()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,10 +76,23 @@ def start_system(
     return system
 
 
+@contextmanager
+def running_system(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    extra_env: Mapping[str, str] = {},
+) -> Iterator[System]:
+    """A started system, stopped when the block ends (logs under `<tmp>/<name>-logs`)."""
+    log_dir = tmp_path_factory.mktemp(f"{name}-logs")
+    system = start_system(database_url, log_dir, extra_env=extra_env)
+    try:
+        yield system
+    finally:
+        system.processes.stop_all()
+
+
 @pytest.fixture(scope="module")
 def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    running = start_system(database_url, tmp_path_factory.mktemp("e2e-logs"))
-    try:
+    with running_system(database_url, tmp_path_factory, "e2e") as running:
         yield running
-    finally:
-        running.processes.stop_all()

@@ -23,7 +23,7 @@ from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
 from shared.usage.repository import UsageRepository
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import seed_items
 
@@ -32,19 +32,17 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    running = start_system(
+    with running_system(
         database_url,
-        tmp_path_factory.mktemp("e2e-compat-logs"),
-        extra_env={
+        tmp_path_factory,
+        "e2e-compat",
+        {
             "GEMINI_ALLOWED_MODELS": "gemini-2.5-pro",
             "GEMINI_RETRY_MAX_DELAY_S": "0.2",
             "EMULATOR_RETRY_AFTER_S": "0",
         },
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        running.processes.stop_all()
 
 
 @pytest.fixture

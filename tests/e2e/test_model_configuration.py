@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.chatkit_client import ChatKitClient
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 
 pytestmark = pytest.mark.e2e
@@ -28,10 +28,11 @@ def custom_system(
 ) -> Iterator[System]:
     """A model name without "gemini" in it (the SDK then drops thought signatures), thinking
     settings, sampling settings and a system prompt file."""
-    running = start_system(
+    with running_system(
         database_url,
-        tmp_path_factory.mktemp("e2e-config-logs"),
-        extra_env={
+        tmp_path_factory,
+        "e2e-config",
+        {
             "GEMINI_MODEL": "tuned-task-model-001",
             "GEMINI_THINKING_BUDGET": "128",
             "GEMINI_INCLUDE_THOUGHTS": "true",
@@ -39,11 +40,8 @@ def custom_system(
             "GEMINI_MAX_OUTPUT_TOKENS": "512",
             "SYSTEM_PROMPT_FILE": str(prompt_file),
         },
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        running.processes.stop_all()
 
 
 def chat(system: System) -> ChatKitClient:
@@ -93,15 +91,13 @@ def test_thinking_sampling_and_prompt_settings_are_sent(custom_system: System) -
 def one_round_system(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
-    running = start_system(
+    with running_system(
         database_url,
-        tmp_path_factory.mktemp("e2e-rounds-logs"),
-        extra_env={"AGENT_MAX_TOOL_ROUNDS": "1", "GEMINI_REASONING_EFFORT": "low"},
-    )
-    try:
+        tmp_path_factory,
+        "e2e-rounds",
+        {"AGENT_MAX_TOOL_ROUNDS": "1", "GEMINI_REASONING_EFFORT": "low"},
+    ) as running:
         yield running
-    finally:
-        running.processes.stop_all()
 
 
 def test_tool_rounds_are_bounded_with_a_clear_message(one_round_system: System) -> None:

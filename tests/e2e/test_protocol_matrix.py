@@ -20,7 +20,7 @@ from chatkit.types import (
 from pydantic import TypeAdapter
 
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import fetch_value, seed_items
 
@@ -33,11 +33,8 @@ ITEM_PAGE = TypeAdapter(Page[ThreadItem])
 
 @pytest.fixture(scope="module")
 def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    running = start_system(database_url, tmp_path_factory.mktemp("e2e-matrix-logs"))
-    try:
+    with running_system(database_url, tmp_path_factory, "e2e-matrix") as running:
         yield running
-    finally:
-        running.processes.stop_all()
 
 
 class Conversation:

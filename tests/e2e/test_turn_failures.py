@@ -16,22 +16,20 @@ from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
 from tests.e2e.chatkit_client import ChatKitClient, user_input
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, running_system
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    running = start_system(
+    with running_system(
         database_url,
-        tmp_path_factory.mktemp("e2e-failure-logs"),
-        extra_env={"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
-    )
-    try:
+        tmp_path_factory,
+        "e2e-failure",
+        {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
+    ) as running:
         yield running
-    finally:
-        running.processes.stop_all()
 
 
 def create_request(text: str) -> dict[str, Any]:
