@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from agents import Agent, RunConfig, Runner
 from agents.result import RunResultStreaming
+from chatkit.actions import Action
 from chatkit.agents import stream_agent_response
+from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
-from chatkit.types import ThreadMetadata, ThreadStreamEvent, UserMessageItem
+from chatkit.types import (
+    ThreadItemReplacedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    WidgetItem,
+)
 
 from services.agent.agent_context import TaskAgentContext
 from services.agent.history import HistoryConverter
@@ -18,9 +27,11 @@ from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
 from services.agent.titles import Title, make_title
+from shared.errors import TaskChatError
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
+from shared.tasks.actions import apply_action
 from shared.tasks.repository import TaskRepository
 from shared.usage.repository import TurnUsage, UsageRepository
 
@@ -128,3 +139,22 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
             )
         except Exception:  # accounting must never turn a good answer into an error
             logger.exception("could not record usage of turn %s", context.turn_id)
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A task list button press sent as `threads.custom_action`: no model call.
+
+        Yields the sender widget item re-rendered; chatkit saves the replacement
+        (`store.save_item`) before the event is relayed.
+        """
+        try:
+            updated = await apply_action(action, sender, self.tasks, context.user_id)
+        except TaskChatError as exc:
+            # chatkit turns this into an error event; the same press would fail the same way.
+            raise CustomStreamError(exc.detail, allow_retry=False) from exc
+        yield ThreadItemReplacedEvent(item=updated)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+from chatkit.actions import Action
 from chatkit.server import ChatKitServer
-from chatkit.types import FeedbackKind, ThreadMetadata, ThreadStreamEvent, UserMessageItem
+from chatkit.types import (
+    FeedbackKind,
+    SyncCustomActionResponse,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    WidgetItem,
+)
 
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
+from shared.tasks.actions import apply_action
+from shared.tasks.repository import TaskRepository
 
 
 class GatewayChatKitServer(ChatKitServer[RequestContext]):
@@ -17,9 +28,10 @@ class GatewayChatKitServer(ChatKitServer[RequestContext]):
     Streaming requests never reach `respond` here: the gateway queues them for an agent worker.
     """
 
-    def __init__(self, store: PostgresStore) -> None:
+    def __init__(self, store: PostgresStore, tasks: TaskRepository) -> None:
         super().__init__(store)
         self.postgres = store
+        self.tasks = tasks
 
     def respond(
         self,
@@ -37,3 +49,19 @@ class GatewayChatKitServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> None:
         await self.postgres.add_feedback(thread_id, item_ids, feedback, context)
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> SyncCustomActionResponse:
+        """A task list button press sent as `threads.sync_custom_action`: no model call.
+
+        Bad input raises `InvalidInputError` (400) and another user's task `NotFoundError` (404).
+        """
+        updated = await apply_action(action, sender, self.tasks, context.user_id)
+        # chatkit only returns the sync answer; keeping the thread in step is up to the server.
+        await self.store.save_item(thread.id, updated, context)
+        return SyncCustomActionResponse(updated_item=updated)

@@ -15,6 +15,7 @@ from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
+from shared.tasks.repository import TaskRepository
 from shared.turns.event_log import TurnEventLog
 from shared.turns.keys import TURN_QUEUE
 from shared.turns.queue import TurnQueue
@@ -47,7 +48,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
                 pool=pool,
                 redis=redis,
                 store=store,
-                chatkit=GatewayChatKitServer(store),
+                chatkit=GatewayChatKitServer(store, TaskRepository(pool)),
                 turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
                 events=TurnEventLog(redis),
             )

@@ -6,20 +6,26 @@ recover from, instead of raising into the run.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from agents import FunctionTool, RunContextWrapper, function_tool
+from chatkit.types import CustomTask
 
 from services.agent.agent_context import TaskAgentContext
 from services.agent.tools.activity import tool_activity
 from services.agent.tools.tool_memory import remember_tool_call
 from shared.errors import TaskChatError
 from shared.tasks.models import Task
+from shared.tasks.validation import TaskStatus
+from shared.tasks.widget import task_list_copy_text, task_list_widget
 
 Ctx = RunContextWrapper[TaskAgentContext]
 MAX_BULK_IDS = 100
+SIBLING_TOOLS_WAIT_S = 5.0
+SIBLING_TOOLS_POLL_S = 0.02
 
 
 async def _run(ctx: Ctx, title: str, action: Callable[[], Awaitable[dict[str, Any]]]) -> str:
@@ -58,6 +64,30 @@ async def create_task(ctx: Ctx, title: str, description: str | None = None) -> s
     return await _run(ctx, f"Creating task {_quoted(title)}", action)
 
 
+async def _show_task_list(context: TaskAgentContext, tasks: list[Task], status: TaskStatus) -> None:
+    # chatkit closes the open workflow when a widget follows it; a tool running in parallel
+    # would then update a closed workflow (ValueError) or another one. So the widget waits
+    # until every sibling's progress row is done, and the workflow is closed here, in order.
+    # The wait is bounded: a row left "loading" by a cancelled earlier turn never finishes.
+    # No event to wait on (the rows belong to chatkit's context), so this polls.
+    for _ in range(int(SIBLING_TOOLS_WAIT_S / SIBLING_TOOLS_POLL_S)):
+        if not _tools_running(context):
+            break
+        await asyncio.sleep(SIBLING_TOOLS_POLL_S)
+    await context.end_workflow()
+    await context.stream_widget(
+        task_list_widget(tasks, status), copy_text=task_list_copy_text(tasks, status)
+    )
+
+
+def _tools_running(context: TaskAgentContext) -> bool:
+    workflow = context.workflow_item
+    return workflow is not None and any(
+        isinstance(task, CustomTask) and task.status_indicator == "loading"
+        for task in workflow.workflow.tasks
+    )
+
+
 @function_tool(strict_mode=False)
 async def list_tasks(ctx: Ctx, status: Literal["all", "pending", "completed"] = "all") -> str:
     """List the user's tasks.
@@ -66,13 +96,18 @@ async def list_tasks(ctx: Ctx, status: Literal["all", "pending", "completed"] = 
         status: Which tasks to list: "all", "pending" or "completed".
     """
     repo, user = ctx.context.tasks, ctx.context.user_id
+    listed: list[Task] | None = None
 
     async def action() -> dict[str, Any]:
-        tasks = await repo.list(user, status)
-        return {"status": status, "count": len(tasks), "tasks": [t.to_dict() for t in tasks]}
+        nonlocal listed
+        listed = await repo.list(user, status)
+        return {"status": status, "count": len(listed), "tasks": [t.to_dict() for t in listed]}
 
     label = "tasks" if status == "all" else f"{status} tasks"
-    return await _run(ctx, f"Listing {label}", action)
+    output = await _run(ctx, f"Listing {label}", action)
+    if listed is not None:  # None: the listing failed (e.g. a bad status) and the model is told
+        await _show_task_list(ctx.context, listed, status)
+    return output
 
 
 @function_tool(strict_mode=False)
