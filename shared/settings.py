@@ -184,6 +184,27 @@ class AgentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentSettings:
+    max_bytes: int = 10 * 1024 * 1024
+    """`ATTACHMENT_MAX_BYTES`: largest image a user may attach."""
+    storage: str = "postgres"
+    """`ATTACHMENT_STORAGE`: where image bytes live: `postgres` or `directory`."""
+    directory: str | None = None
+    """`ATTACHMENT_DIR`: the folder for `ATTACHMENT_STORAGE=directory` (shared by all replicas)."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """`PUBLIC_BASE_URL`: the gateway as browsers reach it, for upload and preview links
+    (default: http://GATEWAY_HOST:GATEWAY_PORT)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionSettings:
+    enabled: bool = False
+    """`TRANSCRIPTION_ENABLED`: dictation (`input.transcribe`) through Gemini."""
+    max_bytes: int = 5 * 1024 * 1024
+    """`TRANSCRIPTION_MAX_BYTES`: largest audio clip accepted."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSettings:
     jwt_secret: str
     """`JWT_SECRET`: HS256 secret that signs user tokens."""
@@ -226,6 +247,8 @@ class Settings:
     auth: AuthSettings
     gateway: GatewaySettings
     worker: WorkerSettings
+    attachments: AttachmentSettings
+    transcription: TranscriptionSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
@@ -311,6 +334,27 @@ class Settings:
             )
         if gateway.port > 65535:
             r.problems.append(f"GATEWAY_PORT={gateway.port} is not a TCP port")
+        attachments = AttachmentSettings(
+            max_bytes=r.integer("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1),
+            storage=r.choice("ATTACHMENT_STORAGE", ("postgres", "directory")) or "postgres",
+            directory=r.optional("ATTACHMENT_DIR"),
+            public_base_url=r.url(
+                "PUBLIC_BASE_URL",
+                f"http://{gateway.host}:{gateway.port}",
+                ("http", "https"),
+                "the gateway's address as browsers reach it",
+            ).rstrip("/"),
+        )
+        if attachments.storage == "directory" and attachments.directory is None:
+            r.problems.append("ATTACHMENT_STORAGE=directory needs ATTACHMENT_DIR (a folder path)")
+        transcription = TranscriptionSettings(
+            enabled=r.flag("TRANSCRIPTION_ENABLED", False),
+            max_bytes=r.integer("TRANSCRIPTION_MAX_BYTES", 5 * 1024 * 1024, minimum=1),
+        )
+        if transcription.enabled and not needs_model and not gemini.api_key:
+            r.problems.append("TRANSCRIPTION_ENABLED=true needs GEMINI_API_KEY (it uses Gemini)")
         if r.problems:
             raise SettingsError(r.problems)
-        return cls(database, redis, gemini, agent, auth, gateway, worker)
+        return cls(
+            database, redis, gemini, agent, auth, gateway, worker, attachments, transcription
+        )

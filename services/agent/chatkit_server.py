@@ -27,6 +27,7 @@ from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
 from services.agent.titles import Title, make_title
+from shared.attachments.blob_store import BlobStore
 from shared.errors import TaskChatError
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
@@ -46,6 +47,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         usage: UsageRepository,
         agent: Agent[TaskAgentContext],
         models: GeminiModels,
+        blobs: BlobStore,
         settings: AgentSettings,
     ) -> None:
         super().__init__(store)
@@ -55,7 +57,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         self.agent = agent
         self.models = models
         self.settings = settings
-        self.converter = HistoryConverter()
+        self.blobs = blobs
 
     async def respond(
         self,
@@ -79,7 +81,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         )
         result = Runner.run_streamed(
             self.agent,
-            await self.converter.to_agent_input(history),
+            await HistoryConverter(self.blobs, context.user_id).to_agent_input(history),
             context=agent_context,
             max_turns=self.settings.max_tool_rounds,
             run_config=RunConfig(model=model, tracing_disabled=True),

@@ -7,6 +7,7 @@
   outputs, grouped the way the model made them (all calls of a round, then their outputs).
 - Workflow items only mirror those tool calls for the user, so they are not sent again; a widget
   is sent as its short text copy, not its component tree.
+- Attached images go to the model inline, read from the blob store for the turn's user.
 - The window of recent items starts at a user message, so it never opens with a tool output
   whose call was cut off (Gemini refuses that).
 """
@@ -19,16 +20,23 @@ from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
 from chatkit.types import (
     AssistantMessageItem,
+    Attachment,
     HiddenContextItem,
     ThreadItem,
     UserMessageItem,
     WidgetItem,
     WorkflowItem,
 )
-from openai.types.responses import EasyInputMessageParam, ResponseFunctionToolCallParam
+from openai.types.responses import (
+    EasyInputMessageParam,
+    ResponseFunctionToolCallParam,
+    ResponseInputContentParam,
+)
 from openai.types.responses.response_input_item_param import FunctionCallOutput
 
 from services.agent.tools.tool_memory import is_tool_call_record
+from shared.attachments.blob_store import BlobStore
+from shared.attachments.model_input import attachment_to_model_input
 
 
 def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
@@ -39,6 +47,17 @@ def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
 
 
 class HistoryConverter(ThreadItemConverter):
+    """Made per turn: attached images are read with the turn's user."""
+
+    def __init__(self, blobs: BlobStore, user_id: str) -> None:
+        self._blobs = blobs
+        self._user_id = user_id
+
+    async def attachment_to_message_content(
+        self, attachment: Attachment
+    ) -> ResponseInputContentParam:
+        return await attachment_to_model_input(attachment, self._blobs, self._user_id)
+
     async def assistant_message_to_input(
         self, item: AssistantMessageItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:

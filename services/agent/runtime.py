@@ -17,6 +17,7 @@ from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
 from services.agent.turn_runner import TurnRunner
+from shared.attachments.blob_store import build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
@@ -67,6 +68,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             UsageRepository(pool),
             build_agent(settings, models),
             models,
+            build_blob_store(settings.attachments, pool),
             settings.agent,
         )
         running = RunningTurns()

@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
 from services.gateway.errors import EXCEPTION_HANDLERS
@@ -41,7 +42,11 @@ def create_app(settings: Settings) -> Litestar:
         else None
     )
     return Litestar(
-        route_handlers=[chatkit_endpoint, healthz],
+        route_handlers=[
+            chatkit_endpoint,
+            healthz,
+            *attachment_routes(settings.attachments.max_bytes),
+        ],
         lifespan=[lifespan],
         dependencies={
             "resources": Provide(provide_resources, sync_to_thread=False),

@@ -8,14 +8,18 @@ from typing import Any
 from chatkit.actions import Action
 from chatkit.server import ChatKitServer
 from chatkit.types import (
+    AudioInput,
     FeedbackKind,
     SyncCustomActionResponse,
     ThreadMetadata,
     ThreadStreamEvent,
+    TranscriptionResult,
     UserMessageItem,
     WidgetItem,
 )
 
+from services.gateway.attachments.attachment_store import GatewayAttachmentStore
+from services.gateway.transcription.transcriber import Transcriber
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.actions import apply_action
@@ -28,10 +32,17 @@ class GatewayChatKitServer(ChatKitServer[RequestContext]):
     Streaming requests never reach `respond` here: the gateway queues them for an agent worker.
     """
 
-    def __init__(self, store: PostgresStore, tasks: TaskRepository) -> None:
-        super().__init__(store)
+    def __init__(
+        self,
+        store: PostgresStore,
+        tasks: TaskRepository,
+        attachments: GatewayAttachmentStore,
+        transcriber: Transcriber,
+    ) -> None:
+        super().__init__(store, attachments)
         self.postgres = store
         self.tasks = tasks
+        self.transcriber = transcriber
 
     def respond(
         self,
@@ -49,6 +60,11 @@ class GatewayChatKitServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> None:
         await self.postgres.add_feedback(thread_id, item_ids, feedback, context)
+
+    async def transcribe(
+        self, audio_input: AudioInput, context: RequestContext
+    ) -> TranscriptionResult:
+        return await self.transcriber.transcribe(audio_input)
 
     async def sync_action(
         self,

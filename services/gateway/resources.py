@@ -10,7 +10,10 @@ from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.connections import create_pool as arq_pool
 
+from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.chatkit_server import GatewayChatKitServer
+from services.gateway.transcription.transcriber import Transcriber
+from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
@@ -27,6 +30,7 @@ class GatewayResources:
     pool: DbPool
     redis: ArqRedis
     store: PostgresStore
+    blobs: BlobStore
     chatkit: GatewayChatKitServer
     turns: TurnQueue
     events: TurnEventLog
@@ -41,18 +45,27 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
         redis = await arq_pool(
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
+        transcriber = Transcriber(settings.transcription, settings.gemini)
         try:
             store = PostgresStore(pool)
+            blobs = build_blob_store(settings.attachments, pool)
             yield GatewayResources(
                 settings=settings,
                 pool=pool,
                 redis=redis,
                 store=store,
-                chatkit=GatewayChatKitServer(store, TaskRepository(pool)),
+                blobs=blobs,
+                chatkit=GatewayChatKitServer(
+                    store,
+                    TaskRepository(pool),
+                    GatewayAttachmentStore(settings.attachments, blobs),
+                    transcriber,
+                ),
                 turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
                 events=TurnEventLog(redis),
             )
         finally:
+            await transcriber.close()
             await redis.aclose()
     finally:
         await pool.close()

@@ -62,3 +62,15 @@ def test_allowed_models_always_include_the_default() -> None:
 def test_missing_prompt_file_is_reported() -> None:
     with pytest.raises(SettingsError, match="SYSTEM_PROMPT_FILE"):
         Settings.from_env({**BASE, "SYSTEM_PROMPT_FILE": "/nonexistent/prompt.txt"})
+
+
+def test_attachment_and_dictation_settings() -> None:
+    settings = Settings.from_env({**BASE, "GATEWAY_PORT": "9000"})
+    assert settings.attachments.max_bytes == 10 * 1024 * 1024
+    assert settings.attachments.public_base_url == "http://127.0.0.1:9000"
+    assert settings.transcription.enabled is False
+    with pytest.raises(SettingsError, match="ATTACHMENT_DIR"):
+        Settings.from_env({**BASE, "ATTACHMENT_STORAGE": "directory"})
+    gateway_env = {k: v for k, v in BASE.items() if k != "GEMINI_API_KEY"}
+    with pytest.raises(SettingsError, match="TRANSCRIPTION_ENABLED"):
+        Settings.from_env({**gateway_env, "TRANSCRIPTION_ENABLED": "true"}, needs_model=False)

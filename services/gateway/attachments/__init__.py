@@ -1,0 +1,1 @@
+"""Image attachments through ChatKit's two-phase upload: create, upload, preview, delete."""

@@ -1,0 +1,49 @@
+"""chatkit's `AttachmentStore`: the first phase of an upload, and cleaning up on delete."""
+
+from __future__ import annotations
+
+from chatkit.store import AttachmentStore
+from chatkit.types import Attachment, AttachmentCreateParams, ImageAttachment
+
+from shared.attachments.blob_store import BlobStore
+from shared.attachments.image_types import ACCEPTED_TYPES
+from shared.errors import InvalidInputError, PayloadTooLargeError
+from shared.request_context import RequestContext
+from shared.settings import AttachmentSettings
+from shared.store.ids import new_id
+
+
+class GatewayAttachmentStore(AttachmentStore[RequestContext]):
+    def __init__(self, settings: AttachmentSettings, blobs: BlobStore) -> None:
+        self._settings = settings
+        self._blobs = blobs
+
+    async def create_attachment(
+        self, input: AttachmentCreateParams, context: RequestContext
+    ) -> Attachment:
+        """Check what the client announces and hand back where to upload the bytes."""
+        mime_type = input.mime_type.split(";")[0].strip().lower()
+        if mime_type not in ACCEPTED_TYPES:
+            raise InvalidInputError(
+                f"{input.name!r} is {input.mime_type or 'of an unknown type'}; only images can be "
+                "attached (PNG, JPEG, WebP or GIF)."
+            )
+        if input.size > self._settings.max_bytes:
+            raise PayloadTooLargeError(
+                f"{input.name!r} is {input.size:,} bytes; the limit is "
+                f"{self._settings.max_bytes:,} bytes."
+            )
+        if input.size <= 0:
+            raise InvalidInputError(f"{input.name!r} is empty.")
+        attachment_id = new_id("attachment")
+        base = f"{self._settings.public_base_url}/attachments/{attachment_id}"
+        return ImageAttachment(
+            id=attachment_id,
+            name=input.name,
+            mime_type=mime_type,
+            upload_descriptor={"url": f"{base}/upload", "method": "POST"},
+            preview_url=f"{base}/preview",
+        )
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        await self._blobs.delete(context.user_id, attachment_id)

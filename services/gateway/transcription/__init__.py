@@ -1,0 +1,1 @@
+"""Dictation (`input.transcribe`) through Gemini's OpenAI-compatible endpoint."""

@@ -1,0 +1,1 @@
+"""Image attachments: what is accepted, and where the bytes are kept."""
