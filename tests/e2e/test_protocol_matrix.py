@@ -403,3 +403,18 @@ def test_a_thread_of_5000_items_sends_a_bounded_prompt(
     assert len(messages) <= 51
     assert messages[-1]["content"][0]["text"] == "hello long thread"
     assert messages[1]["role"] == "user"  # the window starts at a user message
+
+
+def test_input_transcribe_when_switched_off_is_400(conversation: Conversation) -> None:
+    response = conversation.client.request(
+        {"type": "input.transcribe", "params": {"audio_base64": "AAAA", "mime_type": "audio/webm"}}
+    )
+    assert response.status_code == 400
+    assert "TRANSCRIPTION_ENABLED=true" in response.json()["detail"]
+
+
+def test_attachments_delete_of_an_unknown_attachment_is_404(conversation: Conversation) -> None:
+    response = conversation.client.request(
+        {"type": "attachments.delete", "params": {"attachment_id": "atc_missing"}}
+    )
+    assert response.status_code == 404
