@@ -25,6 +25,7 @@ import httpx
 import redis
 
 from services.gateway.auth.tokens import issue_token
+from tests.e2e.chatkit_client import threads_create
 from tests.e2e.processes import Processes, free_port, wait_healthy
 from tests.scratch_database import scratch_database
 
@@ -76,16 +77,7 @@ async def direct_ttft(base_url: str, text: str) -> float:
 
 async def system_turn(http: httpx.AsyncClient, text: str) -> tuple[float, float]:
     """(time to first text delta, time to end of stream) for one threads.create turn."""
-    request = {
-        "type": "threads.create",
-        "params": {
-            "input": {
-                "content": [{"type": "input_text", "text": text}],
-                "attachments": [],
-                "inference_options": {},
-            }
-        },
-    }
+    request = threads_create(text)
     started = time.perf_counter()
     first: float | None = None
     async with http.stream("POST", "/chatkit", json=request) as response:
@@ -117,18 +109,7 @@ async def in_process_ttft(env: dict[str, str], texts: list[str]) -> list[float]:
     timings: list[float] = []
     try:
         for text in ["warm up"] * 5 + texts:
-            request = json.dumps(
-                {
-                    "type": "threads.create",
-                    "params": {
-                        "input": {
-                            "content": [{"type": "input_text", "text": text}],
-                            "attachments": [],
-                            "inference_options": {},
-                        }
-                    },
-                }
-            ).encode()
+            request = json.dumps(threads_create(text)).encode()
             started = time.perf_counter()
             result = await server.process(request, RequestContext(user_id="bench-inproc"))
             first: float | None = None

@@ -49,6 +49,10 @@ def user_input(text: str) -> dict[str, Any]:
     }
 
 
+def threads_create(text: str) -> dict[str, Any]:
+    return {"type": "threads.create", "params": {"input": user_input(text)}}
+
+
 class ChatKitClient:
     def __init__(self, base_url: str, token: str, *, timeout_s: float = 30) -> None:
         self.http = httpx.Client(
@@ -76,7 +80,7 @@ class ChatKitClient:
         return self.http.post("/chatkit", json=request)
 
     def create_thread(self, text: str) -> StreamedTurn:
-        return self.stream({"type": "threads.create", "params": {"input": user_input(text)}})
+        return self.stream(threads_create(text))
 
     def add_message(self, thread_id: str, text: str) -> StreamedTurn:
         return self.stream(

@@ -15,7 +15,7 @@ import redis
 from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
-from tests.e2e.chatkit_client import ChatKitClient, user_input
+from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
 
 pytestmark = pytest.mark.e2e
@@ -30,10 +30,6 @@ def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
     ) as running:
         yield running
-
-
-def create_request(text: str) -> dict[str, Any]:
-    return {"type": "threads.create", "params": {"input": user_input(text)}}
 
 
 def events_until(lines: Iterator[str], event_type: str) -> list[dict[str, Any]]:
@@ -85,7 +81,7 @@ def test_model_error_becomes_a_retryable_error_event(system: System) -> None:
 def test_killed_worker_ends_the_stream_with_a_retryable_error(system: System) -> None:
     headers = {"Authorization": f"Bearer {system.token('victim')}"}
     with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http:
-        request = create_request("hello [[fail:hang]]")
+        request = threads_create("hello [[fail:hang]]")
         with http.stream("POST", "/chatkit", json=request) as response:
             lines = response.iter_lines()
             events_until(lines, "stream_options")  # the worker is now waiting on the model
@@ -120,7 +116,7 @@ def test_no_worker_means_a_retryable_error_not_a_hung_stream(system: System) -> 
 
 def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
     headers = {"Authorization": f"Bearer {system.token('quitter')}"}
-    request = create_request("hi [[fail:hang]]")
+    request = threads_create("hi [[fail:hang]]")
     with (
         httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http,
         http.stream("POST", "/chatkit", json=request) as response,
