@@ -84,6 +84,9 @@ async def _start_turn(
 async def _check_targets(
     parsed: StreamingReq, store: PostgresStore, context: RequestContext
 ) -> None:
+    if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        for attachment_id in parsed.params.input.attachments:
+            await store.load_attachment(attachment_id, context)
     match parsed:
         case ThreadsCreateReq():
             return

@@ -35,12 +35,18 @@ from shared.store.sql import (
 _ORDERS: Final = ("asc", "desc")
 
 
-def _check_page(limit: int, order: str) -> None:
-    # Both arrive from the browser's request; reject them before they reach SQL.
+MAX_PAGE_SIZE: Final = 100
+"""Larger pages are cut to this size (`has_more` says there is more): one request must not be
+able to make the store read a whole thread, or overflow LIMIT."""
+
+
+def _check_page(limit: int, order: str) -> int:
+    """The page size to use. Both values arrive from the browser; bad ones never reach SQL."""
     if order not in _ORDERS:
         raise InvalidInputError(f"order must be 'asc' or 'desc', not {order!r}")
     if limit < 1:
         raise InvalidInputError(f"limit must be at least 1, not {limit}")
+    return min(limit, MAX_PAGE_SIZE)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -95,7 +101,7 @@ class PostgresStore(Store[RequestContext]):
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
         """A page of the user's threads by (created_at, id); `after` is the last id seen."""
-        _check_page(limit, order)
+        limit = _check_page(limit, order)
         async with self._pool.acquire() as conn:
             if after is None:
                 rows = await conn.fetch(
@@ -144,7 +150,7 @@ class PostgresStore(Store[RequestContext]):
         context: RequestContext,
     ) -> Page[ThreadItem]:
         """A page of the thread's items in insertion order; `after` is the last id seen."""
-        _check_page(limit, order)
+        limit = _check_page(limit, order)
         async with self._pool.acquire() as conn:
             found = await conn.fetchrow(FIND_THREAD_AND_CURSOR, thread_id, context.user_id, after)
             if found is None:

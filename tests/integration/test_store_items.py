@@ -169,3 +169,16 @@ async def test_item_methods_on_a_missing_thread_raise(store: PostgresStore) -> N
         await store.load_thread_items("thr_missing", None, 10, "asc", ALICE)
     with pytest.raises(NotFoundError):
         await store.load_recent_items("thr_missing", 10, ALICE)
+
+
+async def test_huge_page_sizes_are_capped(db_pool: DbPool) -> None:
+    from chatkit.types import ThreadMetadata
+
+    from shared.store.postgres_store import MAX_PAGE_SIZE
+
+    store = PostgresStore(db_pool)
+    context = RequestContext(user_id="alice")
+    await store.save_thread(ThreadMetadata(id="thr_cap", created_at=datetime.now()), context)
+    page = await store.load_threads(2**63, None, "asc", context)
+    assert len(page.data) == 1 and not page.has_more
+    assert MAX_PAGE_SIZE == 100
