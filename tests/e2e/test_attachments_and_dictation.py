@@ -100,6 +100,13 @@ def test_image_round_trip(system: System, alice: User, bob: User) -> None:
     assert preview.headers["x-content-type-options"] == "nosniff"
     assert httpx.get(preview_url, headers=bob.headers).status_code == 404
 
+    # Bob cannot send Alice's attachment in a message of his.
+    stolen = user_input("look at this")
+    stolen["attachments"] = [attachment.id]
+    assert (
+        bob.chat.request({"type": "threads.create", "params": {"input": stolen}}).status_code == 404
+    )
+
     # The image reaches the model as an image part.
     with EmulatorControl(system.emulator_url) as emulator:
         emulator.reset()
