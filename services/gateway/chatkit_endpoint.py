@@ -72,6 +72,7 @@ async def _start_turn(
         relay_turn(
             turn.turn_id,
             resources.events,
+            resources.notifier,
             resources.turns,
             start_timeout_s=settings.gateway.turn_start_timeout_s,
             heartbeat_interval_s=settings.worker.heartbeat_interval_s,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from arq.connections import create_pool as arq_pool
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.transcription.transcriber import Transcriber
+from services.gateway.turn_events import TurnEventNotifier
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
@@ -34,11 +37,12 @@ class GatewayResources:
     chatkit: GatewayChatKitServer
     turns: TurnQueue
     events: TurnEventLog
+    notifier: TurnEventNotifier
 
 
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
-    """Connect to Postgres (migrating it) and Redis; close both on exit."""
+    """Connect to Postgres (migrating it) and Redis, and listen for turn events; undo on exit."""
     pool = await create_pool(settings.database)
     try:
         await apply_migrations(pool)
@@ -46,6 +50,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
         transcriber = Transcriber(settings.transcription, settings.gemini)
+        notifier = TurnEventNotifier(redis)
+        listening = asyncio.create_task(notifier.run())
         try:
             store = PostgresStore(pool)
             blobs = build_blob_store(settings.attachments, pool)
@@ -63,8 +69,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
                 ),
                 turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
                 events=TurnEventLog(redis),
+                notifier=notifier,
             )
         finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
             await transcriber.close()
             await redis.aclose()
     finally:

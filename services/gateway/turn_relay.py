@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 
 from chatkit.types import ErrorEvent
 
+from services.gateway.turn_events import TurnEventNotifier
 from shared.turns.event_log import START, TurnEventLog
 from shared.turns.queue import TurnQueue
 
@@ -24,6 +26,13 @@ NO_WORKER_MESSAGE = "The assistant is not available right now. Please try again 
 WORKER_LOST_MESSAGE = "The assistant stopped responding. Please try again."
 
 
+async def _announced(news: asyncio.Event, timeout_s: float) -> bool:
+    """Wait for news of the turn; False when the wait timed out."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(news.wait(), timeout=timeout_s)
+    return news.is_set()
+
+
 def sse_data(payload: bytes) -> bytes:
     return b"data: " + payload + b"\n\n"
 
@@ -36,6 +45,7 @@ def error_frame(message: str, *, allow_retry: bool) -> bytes:
 async def relay_turn(
     turn_id: str,
     events: TurnEventLog,
+    notifier: TurnEventNotifier,
     turns: TurnQueue,
     *,
     start_timeout_s: float,
@@ -54,10 +64,15 @@ async def relay_turn(
     last_seen = now
     last_sent = now
     silence_limit_s = heartbeat_interval_s * MISSED_HEARTBEATS
-    block_ms = int(min(heartbeat_interval_s, KEEPALIVE_EVERY_S) * 1000)
+    # Read again at least this often even without an announcement (one may have been lost).
+    wait_s = min(heartbeat_interval_s, KEEPALIVE_EVERY_S)
+    news = notifier.watch(turn_id)
     try:
         while True:
-            entries = await events.read(turn_id, last_id, block_ms=block_ms)
+            news.clear()  # before reading: an announcement from now on wakes the wait below
+            entries = await events.read(turn_id, last_id)
+            if not entries and await _announced(news, wait_s):
+                continue
             now = time.monotonic()
             for entry_id, event in entries:
                 last_id = entry_id
@@ -84,6 +99,7 @@ async def relay_turn(
                 last_sent = now
                 yield KEEPALIVE
     finally:
+        notifier.unwatch(turn_id)
         if not ended:
             # The client left (or we gave up): free the worker instead of letting the model run on.
             # Shielded so the cancellation that brought us here does not also cancel the notice.

@@ -2,6 +2,8 @@
 
 Pub/sub would lose anything published before the gateway subscribed or during a reconnect; a stream
 keeps every event in order, so a reader can start late, resume after a blip, or replay from `0`.
+Each append is also announced on one pub/sub channel, so a gateway waits for news of all its open
+streams on a single connection instead of holding a blocked connection per stream.
 """
 
 from __future__ import annotations
@@ -26,15 +28,14 @@ class TurnEventLog:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(key, {FIELD: encode_event(event)}, maxlen=keys.EVENT_LOG_MAX_LEN)
             pipe.expire(key, keys.EVENT_LOG_TTL_S)
+            pipe.publish(keys.TURN_EVENTS_CHANNEL, turn_id.encode())
             await pipe.execute()
 
     async def read(
-        self, turn_id: str, after: str, *, block_ms: int, count: int = 256
+        self, turn_id: str, after: str, *, count: int = 256
     ) -> Sequence[tuple[str, TurnEvent]]:
-        """Entries after stream id `after`, waiting up to `block_ms` for the first one."""
-        response = await self._redis.xread(
-            {keys.turn_events(turn_id): after}, count=count, block=block_ms
-        )
+        """Entries after stream id `after` (none yet: an empty list, at once)."""
+        response = await self._redis.xread({keys.turn_events(turn_id): after}, count=count)
         if not response:
             return []
         _, entries = response[0]
