@@ -1,0 +1,55 @@
+"""A turn's event log and the gateway's notifier, against real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import redis.asyncio as redis_asyncio
+
+from services.gateway.turn_events import TurnEventNotifier
+from shared.turns.event_log import START, TurnEventLog
+from shared.turns.messages import TurnEvent
+
+
+async def test_appends_are_read_in_order_and_announced(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    log = TurnEventLog(redis_client)
+    notifier = TurnEventNotifier(redis_client)
+    listening = asyncio.create_task(notifier.run())
+    try:
+        news = notifier.watch("turn-a")
+        other = notifier.watch("turn-b")
+        await asyncio.sleep(0.1)  # subscribed
+        news.clear()
+        other.clear()
+        assert await log.read("turn-a", START) == []
+
+        await log.append("turn-a", TurnEvent(seq=1, kind="started"))
+        await log.append("turn-a", TurnEvent(seq=2, kind="event", data=b'{"type":"x"}'))
+        await asyncio.wait_for(news.wait(), timeout=2)
+        assert not other.is_set()  # only the turn's own relay is woken
+
+        entries = await log.read("turn-a", START)
+        assert [(e.seq, e.kind, e.data) for _, e in entries] == [
+            (1, "started", b""),
+            (2, "event", b'{"type":"x"}'),
+        ]
+        assert await log.read("turn-a", entries[-1][0]) == []
+        notifier.unwatch("turn-a")
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+
+
+async def test_a_relay_watching_after_the_fact_still_reads_everything(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    log = TurnEventLog(redis_client)
+    await log.append("turn-late", TurnEvent(seq=1, kind="event", data=b"1"))
+    await log.append("turn-late", TurnEvent(seq=2, kind="end"))
+    # No subscription existed when these were announced: the stream still has them.
+    entries = await log.read("turn-late", START)
+    assert [e.kind for _, e in entries] == ["event", "end"]
