@@ -10,6 +10,12 @@ import argparse
 import os
 import sys
 
+from services.gemini_emulator.behaviour import (
+    BehaviourError,
+    allowed_values,
+    env_names,
+    field_names,
+)
 from services.gemini_emulator.config import ConfigError, EmulatorConfig
 from services.gemini_emulator.server import bind_socket, bound_config, build_server
 
@@ -41,7 +47,22 @@ def parse_args(argv: list[str] | None, defaults: EmulatorConfig) -> argparse.Nam
         default=defaults.retry_after_s,
         help="EMULATOR_RETRY_AFTER_S: Retry-After on 429 responses (1)",
     )
+    parser.add_argument(
+        "--signing-key",
+        default=defaults.signing_key,
+        help="EMULATOR_SIGNING_KEY: fixed key for thought signatures (random per start)",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (info)")
+    switches = parser.add_argument_group("Gemini behaviour switches (see behaviour.py)")
+    current = defaults.behaviour.to_dict()
+    for name, variable in env_names().items():
+        switches.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=None,
+            metavar="|".join(allowed_values(name)),
+            help=f"{variable} ({str(current[name]).lower()})",
+        )
     return parser.parse_args(argv)
 
 
@@ -49,15 +70,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         defaults = EmulatorConfig.from_env(os.environ)
         args = parse_args(argv, defaults)
+        flagged = {n: getattr(args, n) for n in field_names() if getattr(args, n) is not None}
+        behaviour = defaults.behaviour.with_changes(flagged)
         config = EmulatorConfig(
             host=args.host,
             port=args.port,
             first_token_delay_ms=args.first_token_delay_ms,
             tokens_per_s=args.tokens_per_s,
             retry_after_s=args.retry_after_s,
-            behaviour=defaults.behaviour,
+            behaviour=behaviour,
+            signing_key=args.signing_key or None,
         )
-    except ConfigError as exc:
+    except (ConfigError, BehaviourError) as exc:
         sys.exit(f"gemini emulator: {exc}")
     sock = bind_socket(config.host, config.port)
     config = bound_config(config, sock)

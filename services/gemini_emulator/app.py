@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 from services.gemini_emulator.behaviour import BEHAVIOUR_HEADER, BehaviourError, parse_header
 from services.gemini_emulator.chunks import completion_body, new_meta, stream_chunks
 from services.gemini_emulator.config import EmulatorConfig
-from services.gemini_emulator.errors import error_response
+from services.gemini_emulator.errors import error_body, error_response
 from services.gemini_emulator.failures import (
     FAIL_HEADER,
     FailureMode,
@@ -25,8 +25,13 @@ from services.gemini_emulator.failures import (
 )
 from services.gemini_emulator.messages import last_user_text, request_text_length
 from services.gemini_emulator.pacing import pacing_for
-from services.gemini_emulator.responses import completion_response, stream_response
-from services.gemini_emulator.rules import Reply, TextReply, choose_reply
+from services.gemini_emulator.responses import (
+    completion_response,
+    delivered_completion,
+    stream_response,
+    streamed_chunks,
+)
+from services.gemini_emulator.rules import choose_reply
 from services.gemini_emulator.signatures import check_signatures, check_tool_messages
 from services.gemini_emulator.state import EmulatorState
 from services.gemini_emulator.validation import validate_chat_request
@@ -62,9 +67,15 @@ async def chat_completions(
     # Logged before validation so tests can also inspect requests that were rejected.
     entry = emulator.record_request(body) if isinstance(body, dict) else {}
 
-    def refuse(status: int, message: str | None = None, **kw: Any) -> Response[bytes]:
-        entry["response"] = {"status": status, "usage": None, "error": message}
-        return error_response(status, message, **kw)
+    def refuse(
+        status: int,
+        message: str | None = None,
+        failure: FailureMode | None = None,
+        retry_after_s: int | None = None,
+    ) -> Response[bytes]:
+        answer = error_body(status, message)[0]["error"]["message"]
+        entry["response"] = logged_response(status, failure=failure, error=answer)
+        return error_response(status, message, retry_after_s=retry_after_s)
 
     problem = validate_chat_request(body)
     if problem is not None:
@@ -89,30 +100,67 @@ async def chat_completions(
         return refuse(400, problem)
     if failure is not None and failure.http_status is not None:
         retry_after = config.retry_after_s if failure is FailureMode.RATE_LIMITED else None
-        return refuse(failure.http_status, retry_after_s=retry_after)
+        return refuse(failure.http_status, failure=failure, retry_after_s=retry_after)
     reply = choose_reply(messages, body.get("tools"))
     meta = new_meta(body["model"], request_text_length(messages))
     if body.get("stream") is True:
         chunks = stream_chunks(meta, reply, behaviour, emulator.signing_key)
-        entry["response"] = describe_response(reply, chunks[-1]["usage"], failure)
-        return stream_response(meta, chunks, reply, pacing, failure)
+        sent = streamed_chunks(meta, chunks, reply, behaviour, failure)
+        entry["response"] = logged_stream(sent, failure)
+        return stream_response(sent, pacing, failure)
     completion = completion_body(meta, reply, behaviour, emulator.signing_key)
-    entry["response"] = describe_response(reply, completion["usage"], failure)
+    entry["response"] = logged_completion(delivered_completion(meta, completion, failure), failure)
     return await completion_response(meta, completion, reply, pacing, failure)
 
 
-def describe_response(
-    reply: Reply, final_usage: dict[str, int] | None, failure: FailureMode | None
+def logged_response(
+    status: int,
+    *,
+    usage: dict[str, int] | None = None,
+    tool_calls: list[str] | None = None,
+    text: str = "",
+    failure: FailureMode | None = None,
+    error: str | None = None,
 ) -> dict[str, Any]:
-    """What the request log says was answered (usage as the last chunk reported it)."""
-    if isinstance(reply, TextReply):
-        calls, text = [], reply.text
-    else:
-        calls, text = [call.name for call in reply.calls], ""
-    if failure is not None:
-        # A cut, hung or truncated answer reports no usage; what was planned stays visible.
-        return {"status": 200, "usage": None, "failure": failure.value, "tool_calls": calls}
-    return {"status": 200, "usage": final_usage, "tool_calls": calls, "text": text}
+    """What the request log says was answered; every entry has the same keys.
+
+    `usage` is exactly what the last chunk (or the whole body) told the client, so summing it
+    over a turn's responses gives what a correct client records; None when the client got none.
+    """
+    return {
+        "status": status,
+        "usage": usage,
+        "tool_calls": tool_calls or [],
+        "text": text,
+        "failure": failure.value if failure is not None else None,
+        "error": error,
+    }
+
+
+def logged_stream(sent: list[dict[str, Any]], failure: FailureMode | None) -> dict[str, Any]:
+    deltas = [c["choices"][0]["delta"] for c in sent]
+    return logged_response(
+        200,
+        usage=sent[-1]["usage"] if sent else None,
+        tool_calls=[call["function"]["name"] for d in deltas for call in d.get("tool_calls", [])],
+        text="".join(d.get("content") or "" for d in deltas),
+        failure=failure,
+    )
+
+
+def logged_completion(
+    delivered: dict[str, Any] | None, failure: FailureMode | None
+) -> dict[str, Any]:
+    if delivered is None:
+        return logged_response(200, failure=failure)
+    message = delivered["choices"][0]["message"]
+    return logged_response(
+        200,
+        usage=delivered["usage"],
+        tool_calls=[call["function"]["name"] for call in message.get("tool_calls") or []],
+        text=message.get("content") or "",
+        failure=failure,
+    )
 
 
 @get("/models")
@@ -161,7 +209,8 @@ async def clear_failures(emulator: NamedDependency[EmulatorState]) -> None:
 
 @get("/emulator/requests")
 async def received_requests(emulator: NamedDependency[EmulatorState]) -> list[Any]:
-    """The last exchanges, oldest first: `{"request": body, "response": {...}}`."""
+    """The last 50 exchanges, oldest first: `{"request": body, "response": {...}}` (see
+    `logged_response`; `response` is null only while a request is still being validated)."""
     return emulator.requests()
 
 
@@ -202,7 +251,8 @@ def _queued(emulator: EmulatorState) -> dict[str, list[str]]:
 def create_app(config: EmulatorConfig | None = None) -> Litestar:
     """A new emulator app with its own empty state."""
     resolved = config or EmulatorConfig()
-    state = EmulatorState(resolved.behaviour)
+    key = resolved.signing_key.encode() if resolved.signing_key else None
+    state = EmulatorState(resolved.behaviour, signing_key=key)
 
     def provide_state() -> EmulatorState:
         return state

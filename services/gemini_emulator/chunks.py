@@ -3,7 +3,8 @@
 Quirks reproduced on purpose (clients written against OpenAI trip over each):
 - `role: "assistant"` in every delta and cumulative `usage` on every chunk;
 - tool calls arrive whole, one per chunk, with no `index` key;
-- only the first call of a parallel group carries `extra_content.google.thought_signature`;
+- only the first call of a parallel group carries `extra_content.google.thought_signature`
+  (see `signatures.py` for what it signs);
 - a streamed tool-call turn ends with `finish_reason: "stop"`, never `"tool_calls"`.
 Each can be switched (see `behaviour.py`).
 """
@@ -106,10 +107,16 @@ def tool_call_payloads(
         }
         if streamed and behaviour.tool_call_index == "include":
             payload["index"] = position
-        if position == 0 and behaviour.signature_placement == "first_call":
+        if position == 0 and _signs_first_call(behaviour, streamed=streamed):
             payload["extra_content"] = _signature_extra(key, plan.name, arguments)
         payloads.append(payload)
     return payloads
+
+
+def _signs_first_call(behaviour: Behaviour, *, streamed: bool) -> bool:
+    # A non-streamed answer has no deltas, so "trailing_delta" falls back to the first call.
+    placement = behaviour.signature_placement
+    return placement == "first_call" or (placement == "trailing_delta" and not streamed)
 
 
 def _signature_extra(key: bytes, name: str, arguments: str) -> dict[str, Any]:
@@ -159,8 +166,12 @@ def stream_chunks(
     return chunks
 
 
-def cut_chunks(meta: ResponseMeta, reply: Reply) -> list[dict[str, Any]]:
-    """The first half of a text reply's chunks, none with a finish reason."""
+def cut_chunks(
+    meta: ResponseMeta, reply: Reply, behaviour: Behaviour | None = None
+) -> list[dict[str, Any]]:
+    """The first half of a text reply's chunks, none with a finish reason (nor, with
+    `usage: final_only`, any usage: the final chunk never comes)."""
+    every = behaviour is None or behaviour.usage == "every_chunk"
     text = reply.text if isinstance(reply, TextReply) else CUT_FALLBACK_TEXT
     pieces = split_tokens(text)
     if len(pieces) < 2:
@@ -169,13 +180,14 @@ def cut_chunks(meta: ResponseMeta, reply: Reply) -> list[dict[str, Any]]:
     chunks, tokens = [], 0
     for piece in kept:
         tokens += count_tokens(piece)
-        chunks.append(chunk(meta, {"content": piece}, None, tokens))
+        chunks.append(chunk(meta, {"content": piece}, None, tokens, with_usage=every))
     return chunks
 
 
-def role_chunk(meta: ResponseMeta) -> dict[str, Any]:
+def role_chunk(meta: ResponseMeta, behaviour: Behaviour | None = None) -> dict[str, Any]:
     """A content-free chunk, as sent before a `hang`."""
-    return chunk(meta, {}, None, 0)
+    every = behaviour is None or behaviour.usage == "every_chunk"
+    return chunk(meta, {}, None, 0, with_usage=every)
 
 
 def length_chunk(meta: ResponseMeta) -> dict[str, Any]:

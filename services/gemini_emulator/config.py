@@ -38,6 +38,9 @@ class EmulatorConfig:
     retry_after_s: int = 1
     # Start-up switches for Gemini's quirks (`EMULATOR_<SWITCH>`; see behaviour.py).
     behaviour: Behaviour = field(default_factory=Behaviour)
+    # Key that signs thought signatures; None = 32 random bytes per app. A fixed key keeps
+    # signatures valid across restarts (`EMULATOR_SIGNING_KEY`, used as UTF-8 bytes).
+    signing_key: str | None = None
 
     def __post_init__(self) -> None:
         # Fail at start-up rather than with odd sleeps mid-stream.
@@ -65,6 +68,7 @@ class EmulatorConfig:
             tokens_per_s=_parse(env, "EMULATOR_TOKENS_PER_S", float, 0.0),
             retry_after_s=_parse(env, "EMULATOR_RETRY_AFTER_S", int, 1),
             behaviour=_behaviour(env),
+            signing_key=env.get("EMULATOR_SIGNING_KEY") or None,
         )
 
 

@@ -14,6 +14,7 @@ import msgspec
 from litestar import Response
 from litestar.response import Stream
 
+from services.gemini_emulator.behaviour import Behaviour
 from services.gemini_emulator.chunks import (
     DONE,
     ResponseMeta,
@@ -32,24 +33,47 @@ from services.gemini_emulator.rules import Reply, TextReply
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def stream_response(
+def streamed_chunks(
     meta: ResponseMeta,
     chunks: Sequence[dict[str, Any]],
     reply: Reply,
-    pacing: Pacing,
+    behaviour: Behaviour,
     failure: FailureMode | None,
-) -> Response[Any]:
-    """An SSE response for a streamed turn, shaped by `failure` (None, CUT, HANG or LENGTH)."""
+) -> list[dict[str, Any]]:
+    """The chunks a streamed turn actually sends: `chunks`, or what `failure` leaves of them.
+
+    The request log reports the last one's usage, which is what a client could have seen.
+    """
     if failure is FailureMode.HANG:
-        body = _hang(sse(role_chunk(meta)))
-    elif failure is FailureMode.CUT:
-        # No finish chunk and no [DONE]: the body just ends, like a dropped upstream.
-        body = _paced(cut_chunks(meta, reply), pacing, done=False)
-    elif failure is FailureMode.LENGTH:
-        body = _paced([length_chunk(meta)], pacing, done=True)
+        return [role_chunk(meta, behaviour)]
+    if failure is FailureMode.CUT:
+        return cut_chunks(meta, reply, behaviour)
+    if failure is FailureMode.LENGTH:
+        return [length_chunk(meta)]
+    return list(chunks)
+
+
+def stream_response(
+    sent: Sequence[dict[str, Any]], pacing: Pacing, failure: FailureMode | None
+) -> Response[Any]:
+    """An SSE response sending `sent` (from `streamed_chunks`), shaped by `failure`."""
+    if failure is FailureMode.HANG:
+        body = _hang(sse(sent[0]))
     else:
-        body = _paced(chunks, pacing, done=True)
+        # A cut sends no finish chunk and no [DONE]: the body just ends, like a dropped upstream.
+        body = _paced(sent, pacing, done=failure is not FailureMode.CUT)
     return Stream(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def delivered_completion(
+    meta: ResponseMeta, body: dict[str, Any], failure: FailureMode | None
+) -> dict[str, Any] | None:
+    """The non-streamed body a client receives whole, or None when it gets none (hang, cut)."""
+    if failure is FailureMode.HANG or failure is FailureMode.CUT:
+        return None
+    if failure is FailureMode.LENGTH:
+        return length_completion_body(meta)
+    return body
 
 
 async def completion_response(

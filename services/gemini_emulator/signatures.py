@@ -1,10 +1,18 @@
 """Thought signatures the emulator can check without remembering them.
 
-A signature is an HMAC (per emulator instance key) over the first tool call's name and its
-arguments as canonical JSON, so it stays verifiable when a client replaces an empty call id or
-re-serialises the arguments, and any change to the call or the signature is caught. Gemini 3
-refuses a current-turn tool call sent back without its signature; `check_signatures` gives the
-same 400 message.
+Scheme: `"emu1." + urlsafe_base64(HMAC-SHA256(key, name + "\x00" + canonical(arguments)))`,
+where `name` and `arguments` are those of the FIRST tool call of the group the signature was
+issued for, `canonical` re-serialises JSON arguments with sorted keys and no spaces (arguments
+that are not JSON are signed as they are), and `key` is 32 random bytes per emulator instance.
+
+The call `id` is deliberately not signed: with `empty_tool_call_ids` the client has to make up its
+own ids, and Gemini itself does not tie signatures to the OpenAI-layer ids. Any change to the
+first call's name or arguments, or to the signature, is still caught. The signature is the same
+wherever it was delivered (on the first call, or on a trailing delta), so a client that moves a
+trailing signature onto the first call passes.
+
+Gemini 3 refuses a current-turn tool call sent back without its signature; `check_signatures`
+gives the same 400 message. Calls before the last user message are not checked (nor by Gemini).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ PREFIX = "emu1."
 
 
 def sign(key: bytes, name: str, arguments: str) -> str:
+    """The signature issued for a group whose first call is `name(arguments)`."""
     signed = f"{name}\x00{_canonical(arguments)}".encode()
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return PREFIX + base64.urlsafe_b64encode(digest).decode("ascii")
@@ -49,11 +58,15 @@ def _current_turn(messages: Sequence[Any]) -> Sequence[Any]:
 def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
     """None when every current-turn tool-call group carries its signature, else Gemini's 400."""
     for message in _current_turn(messages):
-        calls = message.get("tool_calls") if isinstance(message, Mapping) else None
-        if not calls or not isinstance(calls[0], Mapping):
+        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+            continue
+        calls = message.get("tool_calls")
+        if not isinstance(calls, list) or not calls or not isinstance(calls[0], Mapping):
             continue
         first = calls[0]
-        function = first.get("function") or {}
+        function = first.get("function")
+        if not isinstance(function, Mapping):
+            function = {}
         name, arguments = str(function.get("name", "")), str(function.get("arguments", ""))
         signature = _signature_of(first)
         if signature is None:
@@ -64,7 +77,8 @@ def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
                 ", position 1. Please refer to https://ai.google.dev/gemini-api/docs/"
                 "thought-signatures for more details."
             )
-        if not hmac.compare_digest(str(signature), sign(key, name, arguments)):
+        expected = sign(key, name, arguments).encode()
+        if not hmac.compare_digest(str(signature).encode(), expected):
             return (
                 f"Invalid thought_signature for function call `default_api:{name}`, position 1: "
                 "it does not match the function call it was issued with."
@@ -73,12 +87,13 @@ def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
 
 
 def check_tool_messages(messages: Sequence[Any]) -> str | None:
-    """Every tool result answers a call made before it, and every call has an id."""
+    """Every tool result answers an assistant tool call made before it; every call has an id."""
     seen: set[str] = set()
     for position, message in enumerate(messages):
         if not isinstance(message, Mapping):
             continue
-        for call in message.get("tool_calls") or []:
+        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
+        for call in calls if isinstance(calls, list) else []:
             call_id = call.get("id") if isinstance(call, Mapping) else None
             if not isinstance(call_id, str) or not call_id:
                 return f"messages[{position}]: every tool call needs a non-empty id."

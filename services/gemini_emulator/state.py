@@ -20,13 +20,17 @@ REQUEST_LOG_SIZE = 50
 
 class EmulatorState:
     def __init__(
-        self, behaviour: Behaviour | None = None, request_log_size: int = REQUEST_LOG_SIZE
+        self,
+        behaviour: Behaviour | None = None,
+        request_log_size: int = REQUEST_LOG_SIZE,
+        *,
+        signing_key: bytes | None = None,
     ) -> None:
         self._requests: deque[dict[str, Any]] = deque(maxlen=request_log_size)
         self._failures: deque[FailureMode] = deque()
         self.default_behaviour = behaviour or Behaviour()
         self.behaviour = self.default_behaviour
-        self.signing_key = secrets.token_bytes(32)
+        self.signing_key = signing_key or secrets.token_bytes(32)
 
     def record_request(self, body: Any) -> dict[str, Any]:
         """Log a request; the returned entry's `response` is filled in once it is answered."""

@@ -60,3 +60,60 @@ async def test_cli_rejects_bad_env() -> None:
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
     assert process.returncode == 1
     assert b"EMULATOR_TOKENS_PER_S" in stderr
+
+
+async def test_cli_behaviour_switches_from_env_and_flags() -> None:
+    env = {
+        **os.environ,
+        "EMULATOR_USAGE": "final_only",
+        "EMULATOR_REQUIRE_SIGNATURES": "false",
+        "EMULATOR_TOOL_CALL_INDEX": "include",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.gemini_emulator",
+        "--port",
+        "0",
+        "--log-level",
+        "warning",
+        "--tool-call-index",  # the flag wins over EMULATOR_TOOL_CALL_INDEX
+        "omit",
+        "--signature-placement",
+        "trailing_delta",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        root = line.decode().strip().split("/v1beta/")[0]
+        async with httpx.AsyncClient(base_url=root) as control:
+            behaviour = (await control.get("/emulator/behaviour")).json()
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.communicate(), timeout=20)
+    assert behaviour == {
+        "tool_call_index": "omit",
+        "tool_finish_reason": "stop",
+        "signature_placement": "trailing_delta",
+        "empty_tool_call_ids": False,
+        "usage": "final_only",
+        "require_signatures": False,
+    }
+
+
+async def test_cli_rejects_bad_switch() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.gemini_emulator",
+        "--usage",
+        "sometimes",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode != 0
+    assert "usage must be one of every_chunk, final_only" in stderr.decode()

@@ -163,3 +163,92 @@ async def test_store_is_rejected(client: openai.AsyncOpenAI) -> None:
     # With Gemini's array body the SDK cannot find a message, so it says only "Error code: 400".
     body: Any = caught.value.body
     assert 'Unknown name "store"' in body[0]["error"]["message"]
+
+
+def switches(value: str) -> dict[str, str]:
+    return {"X-Emulator-Behaviour": value}
+
+
+async def test_trailing_signature_round_trip(client: openai.AsyncOpenAI) -> None:
+    """The signature on the trailing delta validates once moved onto the first tool call."""
+    stream = await client.chat.completions.create(
+        model=MODEL,
+        messages=user("add task buy milk and walk dog"),
+        tools=TOOLS,
+        stream=True,
+        extra_headers=switches("signature_placement=trailing_delta"),
+    )
+    chunks = [chunk async for chunk in stream]
+    calls = [call for c in chunks for call in c.choices[0].delta.tool_calls or []]
+    assert len(calls) == 2 and all(call.model_extra == {} for call in calls)
+    extras = [c.choices[0].delta.model_extra or {} for c in chunks]
+    (extra,) = [e["extra_content"] for e in extras if "extra_content" in e]
+    assert chunks[-2].choices[0].delta.content == ""
+
+    raw_calls: list[Any] = [call.model_dump(exclude_unset=True) for call in calls]
+    results: list[Any] = [
+        {"role": "tool", "tool_call_id": call.id, "content": "{}"} for call in calls
+    ]
+
+    def history(first_call: dict[str, Any]) -> list[Any]:
+        return [
+            *user("add task buy milk and walk dog"),
+            {"role": "assistant", "content": None, "tool_calls": [first_call, *raw_calls[1:]]},
+            *results,
+        ]
+
+    answer = await client.chat.completions.create(
+        model=MODEL, tools=TOOLS, messages=history({**raw_calls[0], "extra_content": extra})
+    )
+    assert answer.choices[0].message.content
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        await client.chat.completions.create(
+            model=MODEL, tools=TOOLS, messages=history(raw_calls[0])
+        )
+    body: Any = caught.value.body
+    assert body == [
+        {
+            "error": {
+                "code": 400,
+                "message": "Function call is missing a thought_signature in functionCall parts. "
+                "This is required for tools to work correctly, and missing thought_signature "
+                "may lead to degraded model performance. Additional data, function call "
+                "`default_api:create_task` , position 1. Please refer to "
+                "https://ai.google.dev/gemini-api/docs/thought-signatures for more details.",
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+    ]
+
+
+async def test_openai_style_stream_accumulates_in_the_sdk(client: openai.AsyncOpenAI) -> None:
+    """With OpenAI's quirks switched on, the SDK's own stream helper can assemble the calls."""
+    async with client.chat.completions.stream(
+        model=MODEL,
+        messages=user("add task buy milk and walk dog"),
+        tools=TOOLS,
+        extra_headers=switches(
+            "tool_call_index=include,tool_finish_reason=tool_calls,usage=final_only"
+        ),
+    ) as stream:
+        completion = await stream.get_final_completion()
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.tool_calls is not None
+    assert [c.function.arguments for c in choice.message.tool_calls] == [
+        '{"title":"buy milk"}',
+        '{"title":"walk dog"}',
+    ]
+    assert completion.usage is not None and completion.usage.completion_tokens > 0
+
+
+async def test_empty_ids_reach_the_sdk_as_empty_strings(client: openai.AsyncOpenAI) -> None:
+    completion = await client.chat.completions.create(
+        model=MODEL,
+        messages=user("add task buy milk"),
+        tools=TOOLS,
+        extra_headers=switches("empty_tool_call_ids=true"),
+    )
+    tool_calls = completion.choices[0].message.tool_calls
+    assert tool_calls is not None and [call.id for call in tool_calls] == [""]
