@@ -19,6 +19,15 @@ from services.gateway.resources import GatewayResources, open_resources
 from shared.settings import Settings
 
 
+def chatkit_body_limit(settings: Settings) -> int:
+    """The ChatKit body limit, raised when dictation is on so that a clip up to
+    `TRANSCRIPTION_MAX_BYTES` fits once base64-encoded (a third larger) in its JSON request."""
+    limit = settings.gateway.max_body_bytes
+    if settings.transcription.enabled:
+        limit = max(limit, settings.transcription.max_bytes * 4 // 3 + 64 * 1024)
+    return limit
+
+
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -54,6 +63,6 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
-        request_max_body_size=settings.gateway.max_body_bytes,
+        request_max_body_size=chatkit_body_limit(settings),
         openapi_config=None,
     )

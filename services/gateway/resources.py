@@ -13,6 +13,7 @@ from arq.connections import RedisSettings as ArqRedisSettings
 from arq.connections import create_pool as arq_pool
 
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
+from services.gateway.attachments.thread_cleanup import AttachmentCleaningStore
 from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turn_events import TurnEventNotifier
@@ -53,8 +54,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
         notifier = TurnEventNotifier(redis)
         listening = asyncio.create_task(notifier.run())
         try:
-            store = PostgresStore(pool)
             blobs = build_blob_store(settings.attachments, pool)
+            # Thread deletion also removes attachment bytes (see attachments/thread_cleanup.py).
+            store: PostgresStore = AttachmentCleaningStore(pool, blobs)
             yield GatewayResources(
                 settings=settings,
                 pool=pool,

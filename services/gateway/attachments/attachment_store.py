@@ -7,6 +7,7 @@ from chatkit.types import Attachment, AttachmentCreateParams, ImageAttachment
 
 from shared.attachments.blob_store import BlobStore
 from shared.attachments.image_types import ACCEPTED_TYPES
+from shared.attachments.upload_check import DECLARED_SIZE_KEY
 from shared.errors import InvalidInputError, PayloadTooLargeError
 from shared.request_context import RequestContext
 from shared.settings import AttachmentSettings
@@ -14,6 +15,8 @@ from shared.store.ids import new_id
 
 
 class GatewayAttachmentStore(AttachmentStore[RequestContext]):
+    """Image attachments whose bytes are uploaded to this gateway, then kept in a `BlobStore`."""
+
     def __init__(self, settings: AttachmentSettings, blobs: BlobStore) -> None:
         self._settings = settings
         self._blobs = blobs
@@ -43,7 +46,10 @@ class GatewayAttachmentStore(AttachmentStore[RequestContext]):
             mime_type=mime_type,
             upload_descriptor={"url": f"{base}/upload", "method": "POST"},
             preview_url=f"{base}/preview",
+            # The upload must match it; `metadata` is stored but never sent to the client.
+            metadata={DECLARED_SIZE_KEY: input.size},
         )
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        """Delete the bytes; chatkit deletes the metadata through the Store right after."""
         await self._blobs.delete(context.user_id, attachment_id)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from chatkit.store import NotFoundError as ChatKitNotFoundError
+from chatkit.types import Attachment
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 
 from services.gateway.resources import GatewayResources
-from shared.attachments.image_types import sniff_image_type
-from shared.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
+from shared.attachments.upload_check import check_upload
+from shared.errors import InvalidInputError, NotFoundError
 from shared.request_context import RequestContext
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -26,41 +29,44 @@ async def _uploaded_bytes(request: Request[object, object, State]) -> bytes:
     return await request.body()
 
 
-async def upload_attachment(
-    attachment_id: str,
-    request: Request[object, object, State],
-    resources: GatewayResources,
-    request_context: RequestContext,
-) -> dict[str, str]:
+async def _load(
+    attachment_id: str, resources: GatewayResources, context: RequestContext
+) -> Attachment:
+    """The caller's attachment; another user's reads as missing (404), never as forbidden."""
     try:
-        attachment = await resources.store.load_attachment(attachment_id, request_context)
+        return await resources.store.load_attachment(attachment_id, context)
     except ChatKitNotFoundError as exc:
         raise NotFoundError(f"Attachment {attachment_id} was not found.") from exc
+
+
+async def upload_attachment(
+    attachment_id: FromPath[str],
+    request: Request[object, object, State],
+    resources: NamedDependency[GatewayResources],
+    request_context: NamedDependency[RequestContext],
+) -> dict[str, str]:
+    """Phase two: store the bytes of the caller's attachment once they pass `check_upload`."""
+    attachment = await _load(attachment_id, resources, request_context)
     data = await _uploaded_bytes(request)
-    limit = resources.settings.attachments.max_bytes
-    if len(data) > limit:
-        raise PayloadTooLargeError(f"The file is {len(data):,} bytes; the limit is {limit:,}.")
-    actual = sniff_image_type(data)
-    if actual != attachment.mime_type:
-        raise InvalidInputError(
-            f"The uploaded bytes are {actual or 'not a PNG, JPEG, WebP or GIF image'}, "
-            f"but the attachment was created as {attachment.mime_type}."
-        )
+    check_upload(attachment, data, resources.settings.attachments.max_bytes)
     await resources.blobs.put(request_context.user_id, attachment_id, data)
-    # Uploaded: ChatKit expects no upload instructions on a finished attachment.
+    # Read it again: the body may have taken a while, and the metadata saved here must not undo
+    # a change made meanwhile (e.g. the thread it was sent in). Uploaded, it needs no upload
+    # instructions any more, which is also how ChatKit tells a finished attachment.
+    current = await _load(attachment_id, resources, request_context)
     await resources.store.save_attachment(
-        attachment.model_copy(update={"upload_descriptor": None}), request_context
+        current.model_copy(update={"upload_descriptor": None}), request_context
     )
     return {"id": attachment_id, "status": "uploaded"}
 
 
 async def preview_attachment(
-    attachment_id: str, resources: GatewayResources, request_context: RequestContext
+    attachment_id: FromPath[str],
+    resources: NamedDependency[GatewayResources],
+    request_context: NamedDependency[RequestContext],
 ) -> Response[bytes]:
-    try:
-        attachment = await resources.store.load_attachment(attachment_id, request_context)
-    except ChatKitNotFoundError as exc:
-        raise NotFoundError(f"Attachment {attachment_id} was not found.") from exc
+    """The image for its owner only; private caching, and never sniffed as another type."""
+    attachment = await _load(attachment_id, resources, request_context)
     data = await resources.blobs.get(request_context.user_id, attachment_id)
     if data is None:
         raise NotFoundError(f"Attachment {attachment_id} has not been uploaded.")

@@ -21,17 +21,24 @@ logger = logging.getLogger(__name__)
 
 INSTRUCTION = "Transcribe this audio exactly. Reply with the transcript only."
 # ChatKit records webm, ogg or mp4; Gemini names formats by their subtype.
+# Browsers name the same formats in several ways (Safari records audio/mp4, uploads say x-wav).
 FORMATS = {
     "audio/webm": "webm",
     "audio/ogg": "ogg",
     "audio/mp4": "mp4",
+    "audio/x-m4a": "mp4",
     "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
     "audio/wav": "wav",
+    "audio/wave": "wav",
+    "audio/x-wav": "wav",
 }
 SWITCHED_OFF = "Dictation is switched off on this server (set TRANSCRIPTION_ENABLED=true)."
 
 
 class Transcriber:
+    """`input.transcribe` for the gateway; refuses with a how-to-enable message when off."""
+
     def __init__(self, settings: TranscriptionSettings, gemini: GeminiSettings) -> None:
         self._settings = settings
         self._gemini = gemini
@@ -47,9 +54,10 @@ class Transcriber:
         )
 
     async def transcribe(self, audio: AudioInput) -> TranscriptionResult:
+        """The transcript of `audio`; 400 when off or unsupported, 413 too long, 503 on failure."""
         if self._client is None:
             raise InvalidInputError(SWITCHED_OFF)
-        audio_format = FORMATS.get(audio.media_type)
+        audio_format = FORMATS.get(audio.media_type.strip().lower())
         if audio_format is None:
             raise InvalidInputError(
                 f"Audio of type {audio.mime_type!r} cannot be transcribed; send one of "
@@ -89,5 +97,6 @@ class Transcriber:
         return TranscriptionResult(text=(text or "").strip())
 
     async def close(self) -> None:
+        """Close the HTTP client (gateway shutdown)."""
         if self._client is not None:
             await self._client.close()
