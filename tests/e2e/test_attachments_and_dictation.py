@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,23 +15,11 @@ from pydantic import TypeAdapter
 from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
+from tests.images import tiny_png
 
 pytestmark = pytest.mark.e2e
 
 ATTACHMENT = TypeAdapter(Attachment)
-
-
-def tiny_png() -> bytes:
-    """A valid 1x1 PNG."""
-
-    def part(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + part(b"IHDR", header) + part(b"IDAT", pixels) + part(b"IEND", b"")
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ Each test runs against both blob stores, so the directory store is held to the s
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +23,7 @@ from shared.db.pool import DbPool
 from shared.request_context import RequestContext
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
+from tests.images import tiny_png
 
 # The /chatkit and /healthz handlers (not these routes) still rely on inferred dependencies.
 pytestmark = pytest.mark.filterwarnings(
@@ -32,20 +31,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 LIMIT = 5000
-
-
-def tiny_png() -> bytes:
-    """A valid 1x1 PNG, built here so the test needs no image library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 PNG = tiny_png()

@@ -6,28 +6,39 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable
 
 import httpx
 
 
-async def test_cli_prints_base_url_and_applies_env_and_flags() -> None:
-    env = {**os.environ, "EMULATOR_RETRY_AFTER_S": "5", "EMULATOR_PORT": "1"}
-    process = await asyncio.create_subprocess_exec(
+def start_emulator(env: dict[str, str], *flags: str) -> Awaitable[asyncio.subprocess.Process]:
+    """The emulator as a subprocess on any free port (`--port 0` wins over EMULATOR_PORT)."""
+    return asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "services.gemini_emulator",
-        "--port",  # the flag wins over EMULATOR_PORT
+        "--port",
         "0",
         "--log-level",
         "warning",
+        *flags,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def printed_base_url(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+    return line.decode().strip()
+
+
+async def test_cli_prints_base_url_and_applies_env_and_flags() -> None:
+    env = {**os.environ, "EMULATOR_RETRY_AFTER_S": "5", "EMULATOR_PORT": "1"}
+    process = await start_emulator(env)
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
-        base_url = line.decode().strip()
+        base_url = await printed_base_url(process)
         assert base_url.startswith("http://127.0.0.1:")
         assert base_url.endswith("/v1beta/openai/")
         async with httpx.AsyncClient(
@@ -69,26 +80,15 @@ async def test_cli_behaviour_switches_from_env_and_flags() -> None:
         "EMULATOR_REQUIRE_SIGNATURES": "false",
         "EMULATOR_TOOL_CALL_INDEX": "include",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.gemini_emulator",
-        "--port",
-        "0",
-        "--log-level",
-        "warning",
+    process = await start_emulator(
+        env,
         "--tool-call-index",  # the flag wins over EMULATOR_TOOL_CALL_INDEX
         "omit",
         "--signature-placement",
         "trailing_delta",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
-        root = line.decode().strip().split("/v1beta/")[0]
+        root = (await printed_base_url(process)).split("/v1beta/")[0]
         async with httpx.AsyncClient(base_url=root) as control:
             behaviour = (await control.get("/emulator/behaviour")).json()
     finally:
