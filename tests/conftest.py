@@ -1,20 +1,35 @@
-"""Shared fixtures: a throw-away PostgreSQL database per test session and an isolated Redis db.
+"""Shared fixtures: a throw-away PostgreSQL database and a private Redis server per test session.
 
 Tests use the real services. `TEST_DATABASE_URL` points at a server where we may create databases
-(default: the local trust-auth cluster); `TEST_REDIS_URL` at a Redis whose chosen db we may flush.
+(default: the local trust-auth cluster). Redis is a `redis-server` of our own on a free port, so two
+test sessions on one machine never take each other's turns; `TEST_REDIS_URL` (a server whose
+databases we may flush) replaces it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis.asyncio as redis_asyncio
 
+from services.cli.dev.embedded_redis import EmbeddedRedis
+from services.cli.dev.net import free_port
 from tests.scratch_database import scratch_database
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+@dataclass(frozen=True)
+class Backends:
+    """The PostgreSQL database and the Redis server of this test session."""
+
+    database_url: str
+    redis_server_url: str  # without a database number
+
+    def redis_url(self, db: int) -> str:
+        return f"{self.redis_server_url}/{db}"
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +40,27 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return TEST_REDIS_URL
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        yield configured.rstrip("/")
+        return
+    server = EmbeddedRedis(Path(tmp_path_factory.mktemp("redis")), free_port("127.0.0.1"))
+    server.start()
+    try:
+        yield server.url().rpartition("/")[0]
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def backends(database_url: str, redis_server_url: str) -> Backends:
+    return Backends(database_url, redis_server_url)
+
+
+@pytest.fixture(scope="session")
+def redis_url(backends: Backends) -> str:
+    return backends.redis_url(15)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,12 +12,13 @@ import pytest
 import redis
 
 from services.gateway.auth.tokens import issue_token
+from tests.conftest import Backends
 from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
 
-E2E_REDIS_BASE = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379")
-# Each system gets its own Redis database, so a worker of one system (two may be up at once
-# within a test module) never takes another system's turns.
-_REDIS_DBS = itertools.cycle(range(1, 12))
+# Each system gets its own database of the session's Redis server, so a worker of one system (two
+# may be up at once within a test module) never takes another system's turns. Database 15 is the
+# integration tests'.
+_REDIS_DBS = itertools.cycle(range(1, 15))
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 
 
@@ -40,15 +40,15 @@ class System:
 
 
 def start_system(
-    database_url: str, log_dir: Path, *, workers: int = 1, extra_env: Mapping[str, str] = {}
+    backends: Backends, log_dir: Path, *, workers: int = 1, extra_env: Mapping[str, str] = {}
 ) -> System:
-    redis_url = f"{E2E_REDIS_BASE}/{next(_REDIS_DBS)}"
+    redis_url = backends.redis_url(next(_REDIS_DBS))
     redis.Redis.from_url(redis_url).flushdb()
     processes = Processes(log_dir)
     emulator_port, gateway_port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     env = {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": backends.database_url,
         "REDIS_URL": redis_url,
         "GEMINI_API_KEY": "emulator",
         "GEMINI_BASE_URL": f"{emulator_url}/v1beta/openai/",
@@ -78,14 +78,14 @@ def start_system(
 
 @contextmanager
 def running_system(
-    database_url: str,
+    backends: Backends,
     tmp_path_factory: pytest.TempPathFactory,
     name: str,
     extra_env: Mapping[str, str] = {},
 ) -> Iterator[System]:
     """A started system, stopped when the block ends (logs under `<tmp>/<name>-logs`)."""
     log_dir = tmp_path_factory.mktemp(f"{name}-logs")
-    system = start_system(database_url, log_dir, extra_env=extra_env)
+    system = start_system(backends, log_dir, extra_env=extra_env)
     try:
         yield system
     finally:
@@ -93,6 +93,6 @@ def running_system(
 
 
 @pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(database_url, tmp_path_factory, "e2e") as running:
+def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running_system(backends, tmp_path_factory, "e2e") as running:
         yield running

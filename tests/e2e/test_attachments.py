@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.images import tiny_png
@@ -34,14 +35,14 @@ def blob_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def system(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, blob_dir: Path
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory, blob_dir: Path
 ) -> Iterator[System]:
     env = {
         "ATTACHMENT_STORAGE": "directory",
         "ATTACHMENT_DIR": str(blob_dir),
         "ATTACHMENT_MAX_BYTES": str(LIMIT),
     }
-    with running_system(database_url, tmp_path_factory, "e2e-attachment-files", env) as running:
+    with running_system(backends, tmp_path_factory, "e2e-attachment-files", env) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ import pytest
 from chatkit.types import Attachment, TranscriptionResult
 from pydantic import TypeAdapter
 
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
@@ -23,9 +24,9 @@ ATTACHMENT = TypeAdapter(Attachment)
 
 
 @pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     env = {"ATTACHMENT_MAX_BYTES": "20000", "TRANSCRIPTION_ENABLED": "true"}
-    with running_system(database_url, tmp_path_factory, "e2e-attachments", env) as running:
+    with running_system(backends, tmp_path_factory, "e2e-attachments", env) as running:
         yield running
 
 

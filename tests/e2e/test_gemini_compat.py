@@ -22,6 +22,7 @@ from services.agent.gemini.signatures import SignatureStore
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
 from shared.usage.repository import UsageRepository
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
@@ -31,9 +32,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_system(
-        database_url,
+        backends,
         tmp_path_factory,
         "e2e-compat",
         {

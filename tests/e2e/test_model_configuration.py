@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
@@ -24,12 +25,12 @@ def prompt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def custom_system(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, prompt_file: Path
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory, prompt_file: Path
 ) -> Iterator[System]:
     """A model name without "gemini" in it (the SDK then drops thought signatures), thinking
     settings, sampling settings and a system prompt file."""
     with running_system(
-        database_url,
+        backends,
         tmp_path_factory,
         "e2e-config",
         {
@@ -89,10 +90,10 @@ def test_thinking_sampling_and_prompt_settings_are_sent(custom_system: System) -
 
 @pytest.fixture(scope="module")
 def one_round_system(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
     with running_system(
-        database_url,
+        backends,
         tmp_path_factory,
         "e2e-rounds",
         {"AGENT_MAX_TOOL_ROUNDS": "1", "GEMINI_REASONING_EFFORT": "low"},

@@ -19,6 +19,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
@@ -32,8 +33,8 @@ ITEM_PAGE = TypeAdapter(Page[ThreadItem])
 
 
 @pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(database_url, tmp_path_factory, "e2e-matrix") as running:
+def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running_system(backends, tmp_path_factory, "e2e-matrix") as running:
         yield running
 
 

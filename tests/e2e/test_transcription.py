@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
@@ -21,15 +22,15 @@ MAX_BYTES = 1000
 
 
 @pytest.fixture(scope="module")
-def dictation_off(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(database_url, tmp_path_factory, "e2e-dictation-off") as running:
+def dictation_off(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running_system(backends, tmp_path_factory, "e2e-dictation-off") as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def dictation_on(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def dictation_on(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     env = {"TRANSCRIPTION_ENABLED": "true", "TRANSCRIPTION_MAX_BYTES": str(MAX_BYTES)}
-    with running_system(database_url, tmp_path_factory, "e2e-dictation-on", env) as running:
+    with running_system(backends, tmp_path_factory, "e2e-dictation-on", env) as running:
         yield running
 
 

@@ -15,6 +15,7 @@ import redis
 from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
+from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
 
@@ -22,9 +23,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_system(
-        database_url,
+        backends,
         tmp_path_factory,
         "e2e-failure",
         {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
