@@ -237,6 +237,11 @@ class WorkerSettings:
     idle_poll_s: float = 1.0
     """`WORKER_IDLE_POLL_S`: longest an idle worker waits for a wake-up before polling anyway."""
 
+    @property
+    def liveness_ttl_s(self) -> float:
+        """A worker (or a turn) silent for this long is taken for dead: three missed heartbeats."""
+        return 3 * self.heartbeat_interval_s
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

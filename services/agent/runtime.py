@@ -13,6 +13,7 @@ from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import load_system_prompt
+from services.agent.liveness import beat_forever
 from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
@@ -24,6 +25,7 @@ from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
 from shared.usage.repository import UsageRepository
+from shared.workers.registry import WorkerRegistry, new_worker_id
 
 
 @dataclass(slots=True)
@@ -32,11 +34,13 @@ class WorkerRuntime:
     server: AgentChatKitServer
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
+    heartbeat: asyncio.Task[None]
 
     async def close(self) -> None:
-        self.cancel_listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.cancel_listener
+        for task in (self.cancel_listener, self.heartbeat):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.server.models.close()
         await self.pool.close()
 
@@ -80,7 +84,18 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             heartbeat_interval_s=settings.worker.heartbeat_interval_s,
         )
         listener = asyncio.create_task(listen_for_cancels(redis, running))
+        heartbeat = asyncio.create_task(
+            beat_forever(
+                WorkerRegistry(redis, settings.worker.liveness_ttl_s),
+                new_worker_id(),
+                running,
+                max_turns=settings.worker.max_concurrent_turns,
+                interval_s=settings.worker.heartbeat_interval_s,
+            )
+        )
     except BaseException:
         await pool.close()
         raise
-    return WorkerRuntime(pool=pool, server=server, runner=runner, cancel_listener=listener)
+    return WorkerRuntime(
+        pool=pool, server=server, runner=runner, cancel_listener=listener, heartbeat=heartbeat
+    )

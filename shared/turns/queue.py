@@ -33,6 +33,11 @@ class TurnQueue:
             await pipe.execute()
         return job is not None
 
+    async def depth(self) -> int:
+        """Turns waiting for a worker."""
+        depth: int = await self._redis.zcard(keys.TURN_QUEUE)
+        return depth
+
     async def cancel(self, turn_id: str) -> None:
         """Tell whichever worker holds (or will pick up) the turn that its client went away."""
         async with self._redis.pipeline(transaction=False) as pipe:

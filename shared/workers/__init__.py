@@ -1,0 +1,1 @@
+"""Which agent workers are alive, as seen through Redis."""

@@ -1,0 +1,79 @@
+"""Live agent workers, as heartbeats in Redis.
+
+Each worker writes its status every few seconds: a sorted set scores worker ids by their last beat
+(so "who is alive" is one range query) and a hash per worker holds its details, expiring on its own
+if the worker dies. A worker whose beat is older than `ttl_s` counts as dead: gateways refuse new
+turns when none is alive, and operators see the list in `taskchat status` and the metrics.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+import msgspec
+from redis.asyncio import Redis
+
+from shared.turns.keys import PREFIX
+
+WORKERS = f"{PREFIX}:workers"
+"""Sorted set: worker id -> time of its last heartbeat (epoch seconds)."""
+
+
+def worker_status_key(worker_id: str) -> str:
+    return f"{PREFIX}:worker:{worker_id}"
+
+
+class WorkerStatus(msgspec.Struct, frozen=True):
+    worker_id: str
+    host: str
+    pid: int
+    started_at: float
+    running_turns: int
+    max_turns: int
+    beat_at: float
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRegistry:
+    redis: Redis
+    ttl_s: float
+    """A worker silent for longer than this is considered dead."""
+
+    async def beat(self, status: WorkerStatus) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(WORKERS, {status.worker_id: status.beat_at})
+            pipe.set(
+                worker_status_key(status.worker_id),
+                msgspec.json.encode(status),
+                px=int(self.ttl_s * 1000),
+            )
+            await pipe.execute()
+
+    async def remove(self, worker_id: str) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(WORKERS, worker_id)
+            pipe.delete(worker_status_key(worker_id))
+            await pipe.execute()
+
+    async def live_count(self) -> int:
+        count: int = await self.redis.zcount(WORKERS, time.time() - self.ttl_s, "+inf")
+        return count
+
+    async def live(self) -> list[WorkerStatus]:
+        """The live workers' statuses, oldest first; forgets workers that stopped beating."""
+        now = time.time()
+        await self.redis.zremrangebyscore(WORKERS, "-inf", now - self.ttl_s)
+        ids: list[bytes] = await self.redis.zrange(WORKERS, 0, -1)
+        if not ids:
+            return []
+        raw = await self.redis.mget([worker_status_key(i.decode()) for i in ids])
+        statuses = [msgspec.json.decode(r, type=WorkerStatus) for r in raw if r is not None]
+        return sorted(statuses, key=lambda s: s.started_at)
