@@ -224,18 +224,34 @@ class GatewaySettings:
     """`CHATKIT_MAX_BODY_BYTES`: largest accepted /chatkit request body."""
     turn_start_timeout_s: float = 30.0
     """`TURN_START_TIMEOUT_S`: longest a queued turn waits for a worker before the user is told."""
+    sse_heartbeat_s: float = 15.0
+    """`SSE_HEARTBEAT_S`: an SSE comment is sent after this much silence, so proxies keep the
+    stream open."""
+    on_disconnect: str = "cancel"
+    """`ON_DISCONNECT`: `cancel` stops the turn when its client goes away (chatkit keeps the
+    partial answer); `continue` lets it finish, and a reload shows the whole answer."""
+    multitask: str = "reject"
+    """`MULTITASK`: a new turn on a thread whose turn still runs is refused (`reject`) or waits
+    for it (`enqueue`)."""
+    max_queue_depth: int = 1000
+    """`MAX_QUEUE_DEPTH`: turns waiting for a worker beyond which new turns are refused."""
+    drain_s: float = 30.0
+    """`GATEWAY_DRAIN_S`: on SIGTERM, open streams get this long to finish."""
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
     max_concurrent_turns: int = 50
     """`WORKER_MAX_TURNS`: turns one worker process runs at once (they are I/O bound)."""
-    turn_timeout_s: float = 300.0
+    turn_timeout_s: float = 120.0
     """`TURN_TIMEOUT_S`: a turn running longer than this is stopped with an error event."""
     heartbeat_interval_s: float = 2.0
     """`TURN_HEARTBEAT_S`: how often a running turn proves its worker is alive."""
     idle_poll_s: float = 1.0
     """`WORKER_IDLE_POLL_S`: longest an idle worker waits for a wake-up before polling anyway."""
+    drain_s: float = 30.0
+    """`WORKER_DRAIN_S`: on SIGTERM, running turns get this long to finish before they are
+    cancelled (new turns are left to other workers at once)."""
 
     @property
     def liveness_ttl_s(self) -> float:
@@ -326,12 +342,18 @@ class Settings:
             allowed_origins=r.csv("ALLOWED_ORIGINS"),
             max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1_000_000, minimum=1024),
             turn_start_timeout_s=r.seconds("TURN_START_TIMEOUT_S", 30.0),
+            sse_heartbeat_s=r.seconds("SSE_HEARTBEAT_S", 15.0),
+            on_disconnect=r.choice("ON_DISCONNECT", ("cancel", "continue")) or "cancel",
+            multitask=r.choice("MULTITASK", ("reject", "enqueue")) or "reject",
+            max_queue_depth=r.integer("MAX_QUEUE_DEPTH", 1000, minimum=1),
+            drain_s=r.seconds("GATEWAY_DRAIN_S", 30.0),
         )
         worker = WorkerSettings(
             max_concurrent_turns=r.integer("WORKER_MAX_TURNS", 50, minimum=1),
-            turn_timeout_s=r.seconds("TURN_TIMEOUT_S", 300.0),
+            turn_timeout_s=r.seconds("TURN_TIMEOUT_S", 120.0),
             heartbeat_interval_s=r.seconds("TURN_HEARTBEAT_S", 2.0),
             idle_poll_s=r.seconds("WORKER_IDLE_POLL_S", 1.0),
+            drain_s=r.seconds("WORKER_DRAIN_S", 30.0),
         )
         if "*" in gateway.allowed_origins:
             r.problems.append(

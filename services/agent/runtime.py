@@ -24,6 +24,7 @@ from shared.db.pool import DbPool, create_pool
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
+from shared.turns.records import TurnRecords
 from shared.usage.repository import UsageRepository
 from shared.workers.registry import WorkerRegistry, new_worker_id
 
@@ -80,8 +81,10 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             server,
             redis,
             running,
+            TurnRecords(pool),
             turn_timeout_s=settings.worker.turn_timeout_s,
             heartbeat_interval_s=settings.worker.heartbeat_interval_s,
+            liveness_ttl_s=settings.worker.liveness_ttl_s,
         )
         listener = asyncio.create_task(listen_for_cancels(redis, running))
         heartbeat = asyncio.create_task(

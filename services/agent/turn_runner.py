@@ -1,7 +1,8 @@
 """Running one turn: chatkit's `process` for the request, each event appended to the turn's log.
 
 The log always ends with an `end` entry, after an error event when the turn failed, so the gateway
-never waits on a turn that is over.
+never waits on a turn that is over. While the turn runs, its heartbeat proves the worker alive and
+keeps the thread's turn lock; its outcome is recorded in Postgres (`shared.turns.records`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import ErrorEvent
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.running_turns import RunningTurns
@@ -22,6 +24,8 @@ from shared.request_context import RequestContext
 from shared.turns import keys
 from shared.turns.event_log import TurnEventLog
 from shared.turns.messages import Turn, TurnEvent, TurnEventKind
+from shared.turns.records import TurnRecords, TurnStatus
+from shared.turns.thread_lock import ThreadTurnLock
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,9 @@ INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
 FAILED_MESSAGE = "Something went wrong while answering. Please try again."
 NOT_FOUND_MESSAGE = "That conversation or message no longer exists."
 NOT_APPLICABLE_MESSAGE = "This request does not fit the conversation as it is now"
+CLAIM_MARGIN_S = 120
+"""A turn's claim outlives the turn by this much: longer than arq takes to redeliver the job of a
+dead worker (its job timeout, the turn timeout + 30 s, plus 10 s)."""
 
 
 class TurnRunner:
@@ -39,21 +46,29 @@ class TurnRunner:
         server: AgentChatKitServer,
         redis: Redis,
         running: RunningTurns,
+        records: TurnRecords,
         *,
         turn_timeout_s: float,
         heartbeat_interval_s: float,
+        liveness_ttl_s: float,
     ) -> None:
         self._server = server
         self._redis = redis
         self._log = TurnEventLog(redis)
+        self._lock = ThreadTurnLock(redis)
         self._running = running
+        self._records = records
         self._turn_timeout_s = turn_timeout_s
         self._heartbeat_interval_s = heartbeat_interval_s
+        self._liveness_ttl_s = liveness_ttl_s
 
     async def run(self, turn: Turn) -> None:
         # arq may deliver a job twice; only the first delivery runs the turn.
         claimed = await self._redis.set(
-            keys.turn_claim(turn.turn_id), b"1", nx=True, ex=keys.EVENT_LOG_TTL_S
+            keys.turn_claim(turn.turn_id),
+            b"1",
+            nx=True,
+            ex=int(self._turn_timeout_s) + CLAIM_MARGIN_S,
         )
         if not claimed:
             logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
@@ -66,54 +81,85 @@ class TurnRunner:
                 return
             await log.append("started")
             logger.info("turn %s started after %d ms in the queue", turn.turn_id, wait_ms)
-            heartbeat = asyncio.create_task(self._heartbeat(log))
+            heartbeat = asyncio.create_task(self._heartbeat(turn, log))
             try:
-                await self._stream(turn, log)
+                status, error = await self._stream(turn, log)
+                await asyncio.shield(self._records.finished(turn.turn_id, status, error))
             finally:
                 heartbeat.cancel()
+        except RedisError as exc:
+            # Redis went away mid-turn: nobody can receive this turn's events any more. The
+            # gateway tells its client; we stop here (the model call was cancelled with it).
+            logger.warning("turn %s lost its event log: %s", turn.turn_id, exc)
+            await asyncio.shield(self._records.finished(turn.turn_id, "failed", "redis lost"))
         finally:
             # Shielded: the end marker must be written even when this task is being cancelled.
-            await asyncio.shield(log.append("end"))
+            await asyncio.shield(self._close(turn, log))
 
-    async def _stream(self, turn: Turn, log: _Log) -> None:
+    async def _close(self, turn: Turn, log: _Log) -> None:
+        try:
+            await log.append("end")
+            if turn.thread_id is not None:
+                await self._lock.release(turn.thread_id, turn.turn_id)
+        except RedisError as exc:
+            # The gateway notices the silence; the thread lock expires on its own.
+            logger.warning("turn %s: could not close its log: %s", turn.turn_id, exc)
+
+    async def _stream(self, turn: Turn, log: _Log) -> tuple[TurnStatus, str | None]:
+        """Run the turn to its end; its final status, and the error shown to the user if any."""
         task = asyncio.create_task(self._relay_events(turn, log))
         self._running.add(turn.turn_id, task)
         try:
             async with asyncio.timeout(self._turn_timeout_s):
                 await task
+            return "completed", None
         except asyncio.CancelledError:
             if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
-                return  # chatkit already saved what was streamed so far
+                return "cancelled", None  # chatkit already saved what was streamed so far
             await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
+            await asyncio.shield(self._records.finished(turn.turn_id, "failed", "interrupted"))
             raise
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
-            await log.error(TIMEOUT_MESSAGE)
+            return await log.failed(TIMEOUT_MESSAGE)
         except NotFoundError:
             # Raised by chatkit before streaming, e.g. the item to retry after was deleted.
-            await log.error(NOT_FOUND_MESSAGE, allow_retry=False)
+            return await log.failed(NOT_FOUND_MESSAGE, allow_retry=False)
         except ValueError as exc:
             # chatkit's own checks (retry after a non-user item, no pending client tool call...).
-            await log.error(f"{NOT_APPLICABLE_MESSAGE} ({exc})", allow_retry=False)
+            return await log.failed(f"{NOT_APPLICABLE_MESSAGE} ({exc})", allow_retry=False)
+        except RedisError:
+            raise
         except Exception:
             logger.exception("turn %s failed", turn.turn_id)
-            await log.error(FAILED_MESSAGE)
+            return await log.failed(FAILED_MESSAGE)
         finally:
             self._running.remove(turn.turn_id)
 
     async def _relay_events(self, turn: Turn, log: _Log) -> None:
+        await self._records.started(turn)
         result = await self._server.process(
             turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
         )
         if not isinstance(result, StreamingResult):
             raise TypeError("a turn must be a streaming ChatKit request")
-        async for frame in result:
-            await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+        # Closed explicitly, so a failed append stops the model call now rather than at GC.
+        async with contextlib.aclosing(result.json_events) as frames:
+            async for frame in frames:
+                await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
 
-    async def _heartbeat(self, log: _Log) -> None:
+    async def _heartbeat(self, turn: Turn, log: _Log) -> None:
+        """Prove the worker alive to the relaying gateway, and keep the thread's turn lock."""
         while True:
+            try:
+                if turn.thread_id is not None and not await self._lock.extend(
+                    turn.thread_id, turn.turn_id, self._liveness_ttl_s
+                ):
+                    logger.warning("turn %s no longer holds its thread's lock", turn.turn_id)
+            except RedisError as exc:
+                logger.warning("turn %s: heartbeat failed: %s", turn.turn_id, exc)
             await asyncio.sleep(self._heartbeat_interval_s)
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(RedisError):
                 await log.append("heartbeat")
 
 
@@ -132,6 +178,13 @@ class _Log:
     async def error(self, message: str, *, allow_retry: bool = True) -> None:
         event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
         await self.append("event", event.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+    async def failed(
+        self, message: str, *, allow_retry: bool = True
+    ) -> tuple[TurnStatus, str | None]:
+        """Tell the user the turn failed; the status and error to record."""
+        await self.error(message, allow_retry=allow_retry)
+        return "failed", message
 
 
 def _being_cancelled() -> bool:

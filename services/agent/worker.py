@@ -5,22 +5,33 @@ time to first token. Instead the worker polls with no delay and, between polls, 
 list the gateway pushes to after each enqueue (BLPOP, bounded by `idle_poll_s`): an idle worker
 starts a queued turn within a Redis round trip or two, and an idle worker costs one blocking call
 per `idle_poll_s` rather than a busy loop.
+
+arq's loop stops the process at the first Redis error; ours waits and retries instead, so a worker
+outlives a Redis restart. On SIGTERM the worker leaves the registry of live workers, takes no new
+turns and gives running ones `WORKER_DRAIN_S` to finish (arq's `job_completion_wait`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
+from signal import Signals
 from typing import Any
 
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from services.agent.runtime import WorkerRuntime, open_runtime
 from shared.settings import Settings
 from shared.turns import keys
 from shared.turns.messages import decode_turn
 
-SHUTDOWN_GRACE_S = 30
-"""On SIGTERM, running turns get this long to finish before they are cancelled."""
+logger = logging.getLogger(__name__)
+
+REDIS_RETRY_S = 0.5
+"""Pause between attempts to reach Redis while it is down."""
 
 
 async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
@@ -63,13 +74,28 @@ class TurnWorker(Worker):
             on_startup=on_startup,
             on_shutdown=on_shutdown,
             ctx={"settings": settings},
-            job_completion_wait=SHUTDOWN_GRACE_S,
+            job_completion_wait=math.ceil(worker.drain_s),
             **kwargs,
         )
         self.idle_poll_s = worker.idle_poll_s
 
     async def _poll_iteration(self) -> None:
-        await super()._poll_iteration()
-        # Wait for the next enqueue (or the idle bound) instead of sleeping a fixed poll delay.
-        # (A raw command: redis-py's typing of BLPOP wants whole seconds; Redis takes fractions.)
-        await self.pool.execute_command("BLPOP", keys.WORKER_WAKEUP, self.idle_poll_s)  # type: ignore[no-untyped-call]
+        try:
+            await super()._poll_iteration()
+            if not self.allow_pick_jobs:  # draining: nothing to wait for
+                await asyncio.sleep(self.idle_poll_s)
+                return
+            # Wait for the next enqueue (or the idle bound) instead of a fixed poll delay.
+            # (A raw command: redis-py's typing of BLPOP wants whole seconds; Redis takes
+            # fractions.)
+            await self.pool.execute_command("BLPOP", keys.WORKER_WAKEUP, self.idle_poll_s)  # type: ignore[no-untyped-call]
+        except RedisError as exc:
+            # redis-py reconnects on the next command; running turns fail on their own.
+            logger.warning("Redis unavailable (%s); retrying in %.1fs", exc, REDIS_RETRY_S)
+            await asyncio.sleep(REDIS_RETRY_S)
+
+    def handle_sig_wait_for_completion(self, signum: Signals) -> None:
+        super().handle_sig_wait_for_completion(signum)
+        runtime: WorkerRuntime | None = self.ctx.get("runtime")
+        if runtime is not None:
+            runtime.heartbeat.cancel()  # gateways stop counting on this worker at once

@@ -13,9 +13,11 @@ from litestar.di import Provide
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
+from services.gateway.draining import DrainState
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz
 from services.gateway.resources import GatewayResources, open_resources
+from services.gateway.turn_resume import turn_events_endpoint
 from shared.settings import Settings
 
 
@@ -28,10 +30,13 @@ def chatkit_body_limit(settings: Settings) -> int:
     return limit
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, draining: DrainState | None = None) -> Litestar:
+    """The gateway app. `draining` is set by the server when a shutdown signal arrives."""
+    drain_state = draining or DrainState()
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, drain_state) as resources:
             app.state.resources = resources
             yield
 
@@ -44,7 +49,7 @@ def create_app(settings: Settings) -> Litestar:
             allow_origins=list(settings.gateway.allowed_origins),
             allow_credentials=True,
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["X-Turn-Id"],
         )
         if settings.gateway.allowed_origins
@@ -53,6 +58,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             chatkit_endpoint,
+            turn_events_endpoint,
             healthz,
             *attachment_routes(settings.attachments.max_bytes),
         ],

@@ -23,13 +23,12 @@ from litestar.response import Stream
 
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.resources import GatewayResources
-from services.gateway.turn_relay import relay_turn
-from shared.errors import InvalidInputError, ServiceUnavailableError
+from services.gateway.turn_relay import SSE_HEADERS
+from services.gateway.turn_resume import parse_last_event_id, rejoin_stream
+from shared.errors import InvalidInputError
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.turns.messages import Turn
-
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @post(["/chatkit", "/api/chatkit"], status_code=200)
@@ -38,6 +37,11 @@ async def chatkit_endpoint(
     resources: GatewayResources,
     request_context: RequestContext,
 ) -> Response[bytes] | Stream:
+    last_event_id = request.headers.get("last-event-id")
+    if last_event_id:
+        # A client re-joining the turn whose stream it lost; the repeated body is not needed.
+        turn_id, after_seq = parse_last_event_id(last_event_id)
+        return await rejoin_stream(turn_id, after_seq, resources, request_context)
     body = await request.body()
     parsed = parse_chatkit_request(body)
     if is_streaming_req(parsed):
@@ -62,21 +66,10 @@ async def _start_turn(
         user_id=context.user_id,
         request=body,
         enqueued_at_ms=int(time.time() * 1000),
+        thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
     )
-    try:
-        await resources.turns.enqueue(turn)
-    except OSError as exc:  # redis-py's ConnectionError derives from it
-        raise ServiceUnavailableError("The turn queue is unreachable; try again shortly.") from exc
-    settings = resources.settings
     return Stream(
-        relay_turn(
-            turn.turn_id,
-            resources.events,
-            resources.notifier,
-            resources.turns,
-            start_timeout_s=settings.gateway.turn_start_timeout_s,
-            heartbeat_interval_s=settings.worker.heartbeat_interval_s,
-        ),
+        resources.streams.start(turn),
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "X-Turn-Id": turn.turn_id},
     )

@@ -15,8 +15,10 @@ from arq.connections import create_pool as arq_pool
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.attachments.thread_cleanup import AttachmentCleaningStore
 from services.gateway.chatkit_server import GatewayChatKitServer
+from services.gateway.draining import DrainState
 from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turn_events import TurnEventNotifier
+from services.gateway.turn_streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
@@ -26,6 +28,9 @@ from shared.tasks.repository import TaskRepository
 from shared.turns.event_log import TurnEventLog
 from shared.turns.keys import TURN_QUEUE
 from shared.turns.queue import TurnQueue
+from shared.turns.records import TurnRecords
+from shared.turns.thread_lock import ThreadTurnLock
+from shared.workers.registry import WorkerRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +42,13 @@ class GatewayResources:
     blobs: BlobStore
     chatkit: GatewayChatKitServer
     turns: TurnQueue
-    events: TurnEventLog
-    notifier: TurnEventNotifier
+    streams: TurnStreams
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
+async def open_resources(
+    settings: Settings, draining: DrainState
+) -> AsyncIterator[GatewayResources]:
     """Connect to Postgres (migrating it) and Redis, and listen for turn events; undo on exit."""
     pool = await create_pool(settings.database)
     try:
@@ -57,6 +63,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
             blobs = build_blob_store(settings.attachments, pool)
             # Thread deletion also removes attachment bytes (see attachments/thread_cleanup.py).
             store: PostgresStore = AttachmentCleaningStore(pool, blobs)
+            turns = TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s)
             yield GatewayResources(
                 settings=settings,
                 pool=pool,
@@ -69,9 +76,17 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
                     GatewayAttachmentStore(settings.attachments, blobs),
                     transcriber,
                 ),
-                turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
-                events=TurnEventLog(redis),
-                notifier=notifier,
+                turns=turns,
+                streams=TurnStreams(
+                    settings,
+                    turns,
+                    TurnEventLog(redis),
+                    notifier,
+                    ThreadTurnLock(redis),
+                    TurnRecords(pool),
+                    WorkerRegistry(redis, settings.worker.liveness_ttl_s),
+                    draining,
+                ),
             )
         finally:
             listening.cancel()

@@ -1,4 +1,11 @@
-"""Relaying a turn's events from its Redis event log to the browser as Server-Sent Events."""
+"""Relaying a turn's events from its Redis event log to the browser as Server-Sent Events.
+
+Every log entry carries the sequence number the worker gave it. The relay passes each event on
+exactly once and in order: a repeated number is dropped, a missing one ends the stream with an
+error rather than show the client a partial sequence. Each SSE event has an `id:` line
+(`<turn id>:<seq>`), so a client that lost its connection can re-join with `Last-Event-ID` and get
+exactly the events it missed (see `turn_resume.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +13,64 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from chatkit.types import ErrorEvent
+from redis.exceptions import RedisError
 
 from services.gateway.turn_events import TurnEventNotifier
 from shared.turns.event_log import START, TurnEventLog
-from shared.turns.queue import TurnQueue
 
 logger = logging.getLogger(__name__)
 
 KEEPALIVE = b": keepalive\n\n"
-KEEPALIVE_EVERY_S = 15.0
-"""Proxies close idle connections; a comment line now and then keeps the stream open."""
-MISSED_HEARTBEATS = 3
-"""A worker silent for this many heartbeat intervals is presumed dead."""
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 NO_WORKER_MESSAGE = "The assistant is not available right now. Please try again in a moment."
 WORKER_LOST_MESSAGE = "The assistant stopped responding. Please try again."
+CONNECTION_LOST_MESSAGE = "The connection to the assistant was lost. Please try again."
+GAP_MESSAGE = "Part of the answer was lost on the way. Reload the conversation to see it."
+
+
+@dataclass(frozen=True, slots=True)
+class RelayPolicy:
+    start_timeout_s: float
+    """No `started` entry within this long: no worker took the turn."""
+    silence_limit_s: float
+    """A started turn silent this long has lost its worker."""
+    keepalive_s: float
+    """An SSE comment after this much silence keeps proxies from closing the stream."""
+    cancel_on_disconnect: bool
+    """Cancel the turn when the client goes away (`ON_DISCONNECT=cancel`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnHooks:
+    """What the relay does to its turn when the stream ends early."""
+
+    cancel: Callable[[], Awaitable[None]]
+    """The client left: stop the turn (the worker saves what was streamed)."""
+    never_started: Callable[[], Awaitable[None]]
+    """No worker took the turn in time: make sure none runs it later, and free its thread."""
+    worker_lost: Callable[[], Awaitable[None]]
+    """The worker went silent: record the turn as failed and free its thread."""
+    draining: Callable[[], bool]
+    """True while this gateway shuts down: a stream cut then is not the client leaving (it may
+    re-join through another gateway), so the turn is left to finish."""
+
+
+def sse_event(event_id: str, payload: bytes) -> bytes:
+    return b"id: " + event_id.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+def error_frame(message: str, *, allow_retry: bool) -> bytes:
+    event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
+    return b"data: " + event.model_dump_json(by_alias=True, exclude_none=True).encode() + b"\n\n"
+
+
+def event_id(turn_id: str, seq: int) -> str:
+    return f"{turn_id}:{seq}"
 
 
 async def _announced(news: asyncio.Event, timeout_s: float) -> bool:
@@ -33,77 +80,92 @@ async def _announced(news: asyncio.Event, timeout_s: float) -> bool:
     return news.is_set()
 
 
-def sse_data(payload: bytes) -> bytes:
-    return b"data: " + payload + b"\n\n"
-
-
-def error_frame(message: str, *, allow_retry: bool) -> bytes:
-    event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
-    return sse_data(event.model_dump_json(by_alias=True, exclude_none=True).encode())
-
-
 async def relay_turn(
     turn_id: str,
+    news: asyncio.Event,
     events: TurnEventLog,
     notifier: TurnEventNotifier,
-    turns: TurnQueue,
+    hooks: TurnHooks,
+    policy: RelayPolicy,
     *,
-    start_timeout_s: float,
-    heartbeat_interval_s: float,
+    after_seq: int = 0,
 ) -> AsyncIterator[bytes]:
-    """Yield SSE frames for the turn until its `end` entry.
+    """Yield SSE frames for the turn's events numbered above `after_seq`, until its `end` entry.
 
-    Ends with an error event (never hangs) when no worker takes the turn in time or its worker
-    stops heartbeating. If the client goes away first, the worker is told to cancel the turn.
+    `news` is `notifier.watch(turn_id)`, taken by the caller before it queued the turn, so no
+    announcement can slip by; the relay unwatches when it ends.
+
+    Ends with an error event (never hangs) when no worker takes the turn in time, its worker stops
+    heartbeating, or Redis fails. If the client goes away first, the turn is cancelled (by policy).
     """
     last_id = START
+    expected_seq = 1
     started = False
     ended = False
     now = time.monotonic()
-    start_deadline = now + start_timeout_s
-    last_seen = now
-    last_sent = now
-    silence_limit_s = heartbeat_interval_s * MISSED_HEARTBEATS
+    start_deadline = now + policy.start_timeout_s
+    last_seen = last_sent = now
     # Read again at least this often even without an announcement (one may have been lost).
-    wait_s = min(heartbeat_interval_s, KEEPALIVE_EVERY_S)
-    news = notifier.watch(turn_id)
+    wait_s = min(policy.silence_limit_s / 3, policy.keepalive_s)
     try:
         while True:
             news.clear()  # before reading: an announcement from now on wakes the wait below
-            entries = await events.read(turn_id, last_id)
+            try:
+                entries = await events.read(turn_id, last_id)
+            except RedisError as exc:
+                logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
+                ended = True  # nothing more can be done for this turn from here
+                yield error_frame(CONNECTION_LOST_MESSAGE, allow_retry=True)
+                return
             if not entries and await _announced(news, wait_s):
                 continue
             now = time.monotonic()
-            for entry_id, event in entries:
+            for entry_id, entry in entries:
                 last_id = entry_id
+                if entry.seq < expected_seq:
+                    continue  # already relayed (a duplicate append)
+                if entry.seq > expected_seq:
+                    logger.error(
+                        "turn %s: event %d missing (got %d)", turn_id, expected_seq, entry.seq
+                    )
+                    yield error_frame(GAP_MESSAGE, allow_retry=False)
+                    return
+                expected_seq += 1
                 last_seen = now
-                if event.kind == "event":
+                if entry.kind == "event" and entry.seq > after_seq:
                     last_sent = now
-                    yield sse_data(event.data)
-                elif event.kind == "started":
+                    yield sse_event(event_id(turn_id, entry.seq), entry.data)
+                elif entry.kind == "started":
                     started = True
-                elif event.kind == "end":
+                elif entry.kind == "end":
                     ended = True
                     return
             if entries:
                 continue
             if not started and now >= start_deadline:
-                logger.warning("turn %s was not picked up within %.1fs", turn_id, start_timeout_s)
+                logger.warning(
+                    "turn %s was not picked up within %.1fs", turn_id, policy.start_timeout_s
+                )
+                ended = True
+                await hooks.never_started()
                 yield error_frame(NO_WORKER_MESSAGE, allow_retry=True)
                 return
-            if started and now - last_seen >= silence_limit_s:
+            if started and now - last_seen >= policy.silence_limit_s:
                 logger.warning("turn %s: worker silent for %.1fs", turn_id, now - last_seen)
+                ended = True
+                await hooks.worker_lost()
                 yield error_frame(WORKER_LOST_MESSAGE, allow_retry=True)
                 return
-            if now - last_sent >= KEEPALIVE_EVERY_S:
+            if now - last_sent >= policy.keepalive_s:
                 last_sent = now
                 yield KEEPALIVE
     finally:
         notifier.unwatch(turn_id)
-        if not ended:
-            # The client left (or we gave up): free the worker instead of letting the model run on.
-            # Shielded so the cancellation that brought us here does not also cancel the notice.
+        if not ended and policy.cancel_on_disconnect and not hooks.draining():
+            # The client left (or the turn never started): free the worker instead of letting
+            # the model run on. Shielded so the cancellation that brought us here does not also
+            # cancel the notice.
             try:
-                await asyncio.shield(turns.cancel(turn_id))
+                await asyncio.shield(hooks.cancel())
             except Exception:
                 logger.exception("could not cancel abandoned turn %s", turn_id)

@@ -24,8 +24,10 @@ TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
 
 EVENT_LOG_MAX_LEN = 20_000
 """Cap on entries in one turn's event log (a very long answer is about 2,000 deltas)."""
-EVENT_LOG_TTL_S = 3_600
-"""A finished turn's events stay readable this long (reconnects, debugging), then expire."""
+EVENT_LOG_TTL_S = 300
+"""A turn's events stay readable this long after its last event (a client reconnecting with
+`Last-Event-ID` re-joins within it), then expire. Also how long a turn's claim is kept: longer than
+arq could take to redeliver the job of a dead worker."""
 CANCEL_MARK_TTL_S = 3_600
 
 
@@ -42,3 +44,13 @@ def turn_claim(turn_id: str) -> str:
 def turn_cancelled(turn_id: str) -> str:
     """Marks a turn its client abandoned, for a worker that picks it up after the fact."""
     return f"{PREFIX}:turn:{turn_id}:cancelled"
+
+
+def turn_owner(turn_id: str) -> str:
+    """The user id of the turn's author: only they may re-join its stream."""
+    return f"{PREFIX}:turn:{turn_id}:owner"
+
+
+def thread_turn(thread_id: str) -> str:
+    """Held (value: the turn id) while a turn of the thread is queued or running: one at a time."""
+    return f"{PREFIX}:thread:{thread_id}:turn"

@@ -15,6 +15,8 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
     request: bytes
     """The ChatKit request body as the browser sent it (already validated by the gateway)."""
     enqueued_at_ms: int
+    thread_id: str | None = None
+    """The thread the request continues (None for `threads.create`): its turn lock's name."""
 
 
 TurnEventKind = Literal["started", "event", "heartbeat", "end"]

@@ -6,10 +6,16 @@ pushes a wake-up so an idle worker starts it within milliseconds instead of at i
 
 from __future__ import annotations
 
+import msgspec
 from arq.connections import ArqRedis
 
 from shared.turns import keys
 from shared.turns.messages import Turn, encode_turn
+
+
+class TurnOrigin(msgspec.Struct, frozen=True, array_like=True):
+    user_id: str
+    thread_id: str | None
 
 
 class TurnQueue:
@@ -30,8 +36,18 @@ class TurnQueue:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.lpush(keys.WORKER_WAKEUP, b"1")
             pipe.ltrim(keys.WORKER_WAKEUP, 0, keys.WORKER_WAKEUP_MAX_LEN - 1)
+            pipe.set(
+                keys.turn_owner(turn.turn_id),
+                msgspec.msgpack.encode(TurnOrigin(turn.user_id, turn.thread_id)),
+                ex=int(self._turn_timeout_s) + keys.EVENT_LOG_TTL_S,
+            )
             await pipe.execute()
         return job is not None
+
+    async def origin(self, turn_id: str) -> TurnOrigin | None:
+        """Who sent the turn, on which thread, while its events can still be read."""
+        value: bytes | None = await self._redis.get(keys.turn_owner(turn_id))
+        return None if value is None else msgspec.msgpack.decode(value, type=TurnOrigin)
 
     async def depth(self) -> int:
         """Turns waiting for a worker."""

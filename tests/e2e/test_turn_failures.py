@@ -15,6 +15,7 @@ import redis
 from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
+from shared.workers.registry import WORKERS, WorkerStatus
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
@@ -97,21 +98,49 @@ def test_killed_worker_ends_the_stream_with_a_retryable_error(system: System) ->
     system.start_worker("worker-1")
 
 
-def test_no_worker_means_a_retryable_error_not_a_hung_stream(system: System) -> None:
+def test_no_live_worker_is_an_immediate_retryable_error(system: System) -> None:
     system.service("worker-1").stop()
     system.processes.running.remove(system.service("worker-1"))
+    queue = redis.Redis.from_url(system.env["REDIS_URL"])
+    queued_before = queue.zcard(keys.TURN_QUEUE)
     try:
         client = ChatKitClient(system.gateway_url, system.token("lonely"))
         try:
+            started = time.monotonic()
             turn = client.create_thread("hello")
+            answered_after_s = time.monotonic() - started
         finally:
             client.close()
         assert [e["type"] for e in turn.raw_events] == ["error"], turn.raw_events
         assert turn.raw_events[0]["allow_retry"] is True
-        # The abandoned turn is marked, so a worker that starts later does not run it.
-        turn_id = turn.headers["x-turn-id"]
-        assert redis.Redis.from_url(system.env["REDIS_URL"]).exists(keys.turn_cancelled(turn_id))
+        assert "not available" in turn.raw_events[0]["message"]
+        assert answered_after_s < 2, answered_after_s  # not the 3 s start timeout
+        # Nothing was queued for a worker that starts later to run unasked.
+        assert queue.zcard(keys.TURN_QUEUE) == queued_before
     finally:
+        queue.close()
+        system.start_worker("worker-1")
+
+
+def test_turn_nobody_picks_up_ends_with_a_retryable_error(system: System) -> None:
+    """A worker that is registered but never takes turns (wedged): the start timeout ends it."""
+    system.service("worker-1").stop()
+    system.processes.running.remove(system.service("worker-1"))
+    client = redis.Redis.from_url(system.env["REDIS_URL"])
+    wedged = WorkerStatus("wedged", "host", 1, time.time(), 0, 1, time.time() + 60)
+    client.zadd(WORKERS, {wedged.worker_id: wedged.beat_at})
+    try:
+        chat = ChatKitClient(system.gateway_url, system.token("lonely"))
+        try:
+            turn = chat.create_thread("hello")
+        finally:
+            chat.close()
+        assert [e["type"] for e in turn.raw_events] == ["error"], turn.raw_events
+        assert turn.raw_events[0]["allow_retry"] is True
+        # The abandoned turn is marked, so a worker that starts later does not run it.
+        assert client.exists(keys.turn_cancelled(turn.headers["x-turn-id"]))
+    finally:
+        client.zrem(WORKERS, wedged.worker_id)
         system.start_worker("worker-1")
 
 

@@ -1,0 +1,61 @@
+"""What became of each turn, in Postgres: started, completed, failed or cancelled.
+
+Redis holds a turn only while it streams; this is the durable record an operator (or a support
+question) reads afterwards, and what a gateway corrects when the turn's worker died mid-way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+
+from shared.db.pool import DbPool
+from shared.turns.messages import Turn
+
+TurnStatus = Literal["running", "completed", "failed", "cancelled"]
+
+
+class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
+    turn_id: str
+    user_id: str
+    thread_id: str | None
+    status: TurnStatus
+    error: str | None
+
+
+class TurnRecords:
+    def __init__(self, pool: DbPool) -> None:
+        self._pool = pool
+
+    async def started(self, turn: Turn) -> bool:
+        """Record that a worker started `turn`; False if it was already recorded (a rerun)."""
+        result: str = await self._pool.execute(
+            "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
+            " VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (turn_id) DO NOTHING",
+            turn.turn_id,
+            turn.user_id,
+            turn.thread_id,
+            datetime.fromtimestamp(turn.enqueued_at_ms / 1000, UTC),
+        )
+        return result.endswith(" 1")
+
+    async def finished(self, turn_id: str, status: TurnStatus, error: str | None = None) -> None:
+        """Close a running turn's record (a record already closed, e.g. marked failed, stays)."""
+        await self._pool.execute(
+            "UPDATE turns SET status = $2, error = $3, finished_at = now()"
+            " WHERE turn_id = $1 AND status = 'running'",
+            turn_id,
+            status,
+            error,
+        )
+
+    async def get(self, turn_id: str, user_id: str) -> TurnRecord | None:
+        row = await self._pool.fetchrow(
+            "SELECT turn_id, user_id, thread_id, status, error FROM turns"
+            " WHERE turn_id = $1 AND user_id = $2",
+            turn_id,
+            user_id,
+        )
+        return None if row is None else TurnRecord(**dict(row))
