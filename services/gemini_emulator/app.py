@@ -107,7 +107,7 @@ async def chat_completions(
         chunks = stream_chunks(meta, reply, behaviour, emulator.signing_key)
         sent = streamed_chunks(meta, chunks, reply, behaviour, failure)
         entry["response"] = logged_stream(sent, failure)
-        return stream_response(sent, pacing, failure)
+        return stream_response(sent, pacing, failure, entry)
     completion = completion_body(meta, reply, behaviour, emulator.signing_key)
     entry["response"] = logged_completion(delivered_completion(meta, completion, failure), failure)
     return await completion_response(meta, completion, reply, pacing, failure)

@@ -54,15 +54,33 @@ def streamed_chunks(
 
 
 def stream_response(
-    sent: Sequence[dict[str, Any]], pacing: Pacing, failure: FailureMode | None
+    sent: Sequence[dict[str, Any]],
+    pacing: Pacing,
+    failure: FailureMode | None,
+    log_entry: dict[str, Any],
 ) -> Response[Any]:
-    """An SSE response sending `sent` (from `streamed_chunks`), shaped by `failure`."""
+    """An SSE response sending `sent` (from `streamed_chunks`), shaped by `failure`.
+
+    `log_entry["stream"]` says how the stream went: `open`, `finished`, or `abandoned` when the
+    client closed it first, which is how tests see that a cancelled turn closed its model call.
+    """
     if failure is FailureMode.HANG:
         body = _hang(sse(sent[0]))
     else:
         # A cut sends no finish chunk and no [DONE]: the body just ends, like a dropped upstream.
         body = _paced(sent, pacing, done=failure is not FailureMode.CUT)
-    return Stream(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+    return Stream(_tracked(body, log_entry), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+async def _tracked(body: AsyncIterator[bytes], log_entry: dict[str, Any]) -> AsyncIterator[bytes]:
+    log_entry["stream"] = "open"
+    finished = False
+    try:
+        async for chunk in body:
+            yield chunk
+        finished = True
+    finally:
+        log_entry["stream"] = "finished" if finished else "abandoned"
 
 
 def delivered_completion(
