@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from chatkit.store import NotFoundError as ChatKitNotFoundError
 from litestar import MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from shared.errors import TaskChatError
 
@@ -56,6 +58,14 @@ def _rejected(_: Request[object, object, State], exc: Exception) -> Response[dic
     return _json(400, str(exc) or "The request does not fit this thread.")
 
 
+def _unavailable(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    # PostgreSQL or Redis is down or restarting: the pools reconnect on the next request.
+    logger.warning("backing service unavailable: %s: %s", type(exc).__name__, exc)
+    response = _json(503, "The service is temporarily unavailable. Please try again shortly.")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def _unexpected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     logger.exception("unhandled error", exc_info=exc)
     return _json(500, "Internal server error.")
@@ -68,5 +78,11 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     NotImplementedError: _unsupported,
     ValueError: _rejected,
+    # Connection failures: refused or reset sockets (OSError), PostgreSQL shutting down or
+    # starting (OperatorInterventionError), a connection lost mid-query, Redis unreachable.
+    OSError: _unavailable,
+    asyncpg.PostgresConnectionError: _unavailable,
+    asyncpg.exceptions.OperatorInterventionError: _unavailable,
+    RedisError: _unavailable,
     Exception: _unexpected,
 }
