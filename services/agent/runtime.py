@@ -18,6 +18,7 @@ from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
 from services.agent.turn_runner import TurnRunner
+from services.agent.turn_sweeper import sweep_forever
 from shared.attachments.blob_store import build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
@@ -36,9 +37,10 @@ class WorkerRuntime:
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
     heartbeat: asyncio.Task[None]
+    sweeper: asyncio.Task[None]
 
     async def close(self) -> None:
-        for task in (self.cancel_listener, self.heartbeat):
+        for task in (self.cancel_listener, self.heartbeat, self.sweeper):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -77,11 +79,12 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             settings.agent,
         )
         running = RunningTurns()
+        records = TurnRecords(pool)
         runner = TurnRunner(
             server,
             redis,
             running,
-            TurnRecords(pool),
+            records,
             turn_timeout_s=settings.worker.turn_timeout_s,
             heartbeat_interval_s=settings.worker.heartbeat_interval_s,
             liveness_ttl_s=settings.worker.liveness_ttl_s,
@@ -96,9 +99,17 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
                 interval_s=settings.worker.heartbeat_interval_s,
             )
         )
+        sweeper = asyncio.create_task(
+            sweep_forever(redis, records, silence_limit_s=settings.worker.liveness_ttl_s)
+        )
     except BaseException:
         await pool.close()
         raise
     return WorkerRuntime(
-        pool=pool, server=server, runner=runner, cancel_listener=listener, heartbeat=heartbeat
+        pool=pool,
+        server=server,
+        runner=runner,
+        cancel_listener=listener,
+        heartbeat=heartbeat,
+        sweeper=sweeper,
     )

@@ -51,6 +51,15 @@ class TurnRecords:
             error,
         )
 
+    async def running_since(self, seconds: float) -> list[str]:
+        """Ids of turns recorded as running that started more than `seconds` ago."""
+        rows = await self._pool.fetch(
+            "SELECT turn_id FROM turns WHERE status = 'running'"
+            " AND started_at < now() - make_interval(secs => $1)",
+            seconds,
+        )
+        return [row["turn_id"] for row in rows]
+
     async def get(self, turn_id: str, user_id: str) -> TurnRecord | None:
         row = await self._pool.fetchrow(
             "SELECT turn_id, user_id, thread_id, status, error FROM turns"

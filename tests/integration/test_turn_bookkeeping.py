@@ -1,0 +1,77 @@
+"""The thread turn lock (Redis) and turn records with their sweeper (Postgres + Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from redis.asyncio import Redis
+
+from services.agent.turn_sweeper import sweep_once
+from shared.db.pool import DbPool
+from shared.turns.event_log import TurnEventLog
+from shared.turns.messages import Turn, TurnEvent
+from shared.turns.records import TurnRecords
+from shared.turns.thread_lock import ThreadTurnLock
+
+
+def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
+    return Turn(
+        turn_id=turn_id,
+        user_id="alice",
+        request=b"{}",
+        enqueued_at_ms=int(time.time() * 1000),
+        thread_id=thread_id,
+    )
+
+
+async def test_one_turn_holds_a_thread_until_it_releases_it(redis_client: Redis) -> None:
+    lock = ThreadTurnLock(redis_client)
+    assert await lock.acquire("thr_1", "turn-a", ttl_s=5)
+    assert not await lock.acquire("thr_1", "turn-b", ttl_s=5)
+    assert await lock.acquire("thr_2", "turn-b", ttl_s=5)  # other threads are free
+
+    await lock.release("thr_1", "turn-b")  # not its lock: no effect
+    assert await lock.holder("thr_1") == "turn-a"
+    assert not await lock.extend("thr_1", "turn-b", ttl_s=5)
+    assert await lock.extend("thr_1", "turn-a", ttl_s=5)
+
+    await lock.release("thr_1", "turn-a")
+    assert await lock.acquire("thr_1", "turn-b", ttl_s=5)
+
+
+async def test_a_lock_whose_holder_died_expires(redis_client: Redis) -> None:
+    lock = ThreadTurnLock(redis_client)
+    assert await lock.acquire("thr_1", "turn-a", ttl_s=0.05)
+    await asyncio.sleep(0.1)
+    assert await lock.acquire("thr_1", "turn-b", ttl_s=5)
+    assert not await lock.extend("thr_1", "turn-a", ttl_s=5)  # a late heartbeat cannot steal it
+
+
+async def test_records_follow_a_turn_and_keep_the_first_ending(db_pool: DbPool) -> None:
+    records = TurnRecords(db_pool)
+    assert await records.started(turn("t1"))
+    assert not await records.started(turn("t1"))  # a second delivery is not a second turn
+    await records.finished("t1", "failed", "worker lost")
+    await records.finished("t1", "completed")  # too late: the turn was already closed
+    record = await records.get("t1", "alice")
+    assert record is not None and (record.status, record.error) == ("failed", "worker lost")
+    assert await records.get("t1", "mallory") is None
+
+
+async def test_sweeper_fails_silent_running_turns_only(
+    db_pool: DbPool, redis_client: Redis
+) -> None:
+    records = TurnRecords(db_pool)
+    events = TurnEventLog(redis_client)
+    for turn_id in ("silent", "speaking", "done"):
+        await records.started(turn(turn_id))
+    await records.finished("done", "completed")
+    await db_pool.execute("UPDATE turns SET started_at = now() - interval '1 minute'")
+    await events.append("speaking", TurnEvent(seq=1, kind="heartbeat"))
+
+    assert await sweep_once(redis_client, records, silence_limit_s=5) == ["silent"]
+
+    rows = await db_pool.fetch("SELECT turn_id, status FROM turns")
+    statuses = {row["turn_id"]: row["status"] for row in rows}
+    assert statuses == {"silent": "failed", "speaking": "running", "done": "completed"}
