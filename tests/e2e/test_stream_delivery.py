@@ -39,7 +39,7 @@ def continuing(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> 
     """Turns run on when their client leaves, a second turn on a thread waits for the first;
     quick keepalives and model-call timeout."""
     env = {**SLOW, "ON_DISCONNECT": "continue", "MULTITASK": "enqueue", "SSE_HEARTBEAT_S": "0.4",
-           "GEMINI_TIMEOUT_S": "3", "GEMINI_MAX_RETRIES": "0"}  # fmt: skip
+           "GEMINI_TIMEOUT_S": "3", "GEMINI_MAX_RETRIES": "0", "TURN_TIMEOUT_S": "6"}  # fmt: skip
     with running_system(backends, tmp_path_factory, "e2e-continue", env) as running:
         yield running
 
@@ -129,6 +129,26 @@ def test_keepalive_comments_while_the_model_is_silent_then_a_timeout_error(
     assert len(errors) == 1 and errors[0]["allow_retry"] is True, types
     thread_id = thread_id_of(messages)
     assert_stored_as_shown(client, thread_id, messages)  # the user's message, kept for a retry
+
+
+def test_a_turn_over_its_time_budget_ends_with_an_error_and_keeps_the_partial_answer(
+    continuing: System, clients: Callable[[System], ChatKitClient]
+) -> None:
+    client = clients(continuing)
+    very_long = "please repeat " + " ".join(f"word{n}" for n in range(250))  # 10 s at 25/s
+    with client.http.stream("POST", "/chatkit", json=threads_create(very_long)) as r:
+        shown = list(sse_messages(r.iter_lines()))
+    errors = [m.data for m in shown if m.type == "error" and m.data]
+    assert len(errors) == 1 and "too long" in errors[0]["message"], [m.type for m in shown]
+    shown_text = "".join(
+        m.data["update"].get("delta", "")
+        for m in shown
+        if m.data and m.type == "thread.item.updated"
+    )
+    stored = stored_items(client, thread_id_of(shown))
+    assert [i["type"] for i in stored] == ["user_message", "assistant_message"]
+    partial = text_of(stored[1])
+    assert shown_text and partial.startswith(shown_text) and "word249" not in partial
 
 
 def test_a_second_message_while_a_turn_runs_is_refused_clearly(
