@@ -72,7 +72,7 @@ class Processes:
         self.running.clear()
 
 
-def wait_healthy(url: str, service: ServiceProcess, timeout_s: float = 30) -> None:
+def wait_healthy(url: str, service: ServiceProcess, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if service.process.poll() is not None:

@@ -1,0 +1,57 @@
+"""`POST /chatkit` answered in-process by the agent's ChatKit server, with the gateway's auth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from chatkit.server import StreamingResult
+from litestar import Litestar, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.response import Stream
+from redis.asyncio import Redis
+
+from services.agent.runtime import WorkerRuntime, open_runtime
+from services.gateway.auth.identity import token_from_request
+from services.gateway.auth.tokens import verify_token
+from services.gateway.errors import EXCEPTION_HANDLERS
+from services.gateway.turn_relay import SSE_HEADERS
+from shared.request_context import RequestContext
+from shared.settings import Settings
+
+
+def create_single_process_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        redis = Redis.from_url(settings.redis.url)
+        try:
+            runtime = await open_runtime(settings, redis)
+            try:
+                app.state.runtime = runtime
+                yield
+            finally:
+                await runtime.close()
+        finally:
+            await redis.aclose()
+
+    @post("/chatkit", status_code=200)
+    async def chatkit(request: Request[object, object, State]) -> Response[bytes] | Stream:
+        runtime: WorkerRuntime = request.app.state.runtime
+        token = token_from_request(request, settings.auth.cookie_name)
+        context = RequestContext(user_id=verify_token(settings.auth.jwt_secret, token))
+        result = await runtime.server.process(await request.body(), context)
+        if isinstance(result, StreamingResult):
+            return Stream(result, media_type="text/event-stream", headers=SSE_HEADERS)
+        return Response(content=result.json, media_type="application/json")
+
+    @get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return Litestar(
+        route_handlers=[chatkit, healthz],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.gateway.max_body_bytes,
+        openapi_config=None,
+    )
