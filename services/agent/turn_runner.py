@@ -22,8 +22,8 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.running_turns import RunningTurns
 from shared.request_context import RequestContext
 from shared.turns import keys
-from shared.turns.event_log import TurnEventLog
-from shared.turns.messages import Turn, TurnEvent, TurnEventKind
+from shared.turns.event_log import TurnEventLog, TurnEventWriter
+from shared.turns.messages import Turn, TurnEventKind
 from shared.turns.records import TurnRecords, TurnStatus
 from shared.turns.thread_lock import ThreadTurnLock
 
@@ -63,20 +63,24 @@ class TurnRunner:
         self._liveness_ttl_s = liveness_ttl_s
 
     async def run(self, turn: Turn) -> None:
-        # arq may deliver a job twice; only the first delivery runs the turn.
-        claimed = await self._redis.set(
-            keys.turn_claim(turn.turn_id),
-            b"1",
-            nx=True,
-            ex=int(self._turn_timeout_s) + CLAIM_MARGIN_S,
-        )
+        # arq may deliver a job twice; only the first delivery runs the turn. (One round trip
+        # for the claim and the cancel mark: this is on the way to the first token.)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(
+                keys.turn_claim(turn.turn_id),
+                b"1",
+                nx=True,
+                ex=int(self._turn_timeout_s) + CLAIM_MARGIN_S,
+            )
+            pipe.exists(keys.turn_cancelled(turn.turn_id))
+            claimed, cancelled = await pipe.execute()
         if not claimed:
             logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
             return
         wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
         log = _Log(self._log, turn.turn_id)
         try:
-            if await self._redis.exists(keys.turn_cancelled(turn.turn_id)):
+            if cancelled:
                 logger.info("turn %s was abandoned before it started", turn.turn_id)
                 return
             await log.append("started")
@@ -99,6 +103,7 @@ class TurnRunner:
     async def _close(self, turn: Turn, log: _Log) -> None:
         try:
             await log.append("end")
+            await log.flush()
             if turn.thread_id is not None:
                 await self._lock.release(turn.thread_id, turn.turn_id)
         except RedisError as exc:
@@ -137,16 +142,21 @@ class TurnRunner:
             self._running.remove(turn.turn_id)
 
     async def _relay_events(self, turn: Turn, log: _Log) -> None:
-        await self._records.started(turn)
-        result = await self._server.process(
-            turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
-        )
-        if not isinstance(result, StreamingResult):
-            raise TypeError("a turn must be a streaming ChatKit request")
-        # Closed explicitly, so a failed append stops the model call now rather than at GC.
-        async with contextlib.aclosing(result.json_events) as frames:
-            async for frame in frames:
-                await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+        # The record is written alongside the turn, not before it: one less round trip on the way
+        # to the first token. It is complete before the turn's end is recorded.
+        recording = asyncio.create_task(self._records.started(turn))
+        try:
+            result = await self._server.process(
+                turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
+            )
+            if not isinstance(result, StreamingResult):
+                raise TypeError("a turn must be a streaming ChatKit request")
+            # Closed explicitly, so a failed append stops the model call now rather than at GC.
+            async with contextlib.aclosing(result.json_events) as frames:
+                async for frame in frames:
+                    await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+        finally:
+            await asyncio.shield(recording)
 
     async def _heartbeat(self, turn: Turn, log: _Log) -> None:
         """Prove the worker alive to the relaying gateway, and keep the thread's turn lock."""
@@ -164,16 +174,16 @@ class TurnRunner:
 
 
 class _Log:
-    """The turn's event log with its sequence counter."""
+    """The turn's event log, written in order with batching (see `TurnEventWriter`)."""
 
     def __init__(self, log: TurnEventLog, turn_id: str) -> None:
-        self._log = log
-        self._turn_id = turn_id
-        self._seq = 0
+        self._writer = TurnEventWriter(log, turn_id)
 
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
-        self._seq += 1
-        await self._log.append(self._turn_id, TurnEvent(seq=self._seq, kind=kind, data=data))
+        await self._writer.append(kind, data)
+
+    async def flush(self) -> None:
+        await self._writer.flush()
 
     async def error(self, message: str, *, allow_retry: bool = True) -> None:
         event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)

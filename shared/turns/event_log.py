@@ -8,12 +8,13 @@ streams on a single connection instead of holding a blocked connection per strea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
 from shared.turns import keys
-from shared.turns.messages import TurnEvent, decode_event, encode_event
+from shared.turns.messages import TurnEvent, TurnEventKind, decode_event, encode_event
 
 FIELD = b"e"
 START = "0-0"
@@ -24,9 +25,14 @@ class TurnEventLog:
         self._redis = redis
 
     async def append(self, turn_id: str, event: TurnEvent) -> None:
+        await self.append_many(turn_id, (event,))
+
+    async def append_many(self, turn_id: str, events: Sequence[TurnEvent]) -> None:
+        """Append `events` in order, in one round trip, with one announcement."""
         key = keys.turn_events(turn_id)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(key, {FIELD: encode_event(event)}, maxlen=keys.EVENT_LOG_MAX_LEN)
+            for event in events:
+                pipe.xadd(key, {FIELD: encode_event(event)}, maxlen=keys.EVENT_LOG_MAX_LEN)
             pipe.expire(key, keys.EVENT_LOG_TTL_S)
             pipe.publish(keys.TURN_EVENTS_CHANNEL, turn_id.encode())
             await pipe.execute()
@@ -44,3 +50,48 @@ class TurnEventLog:
 
 def _as_str(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+class TurnEventWriter:
+    """One turn's producer: numbers its entries and appends them in order, batching the ones that
+    arrive while a write is in flight.
+
+    The first event goes out at once; during a burst (a fast model, many deltas) the next write
+    carries everything queued meanwhile, so Redis sees one round trip and the gateways one
+    announcement per batch instead of per delta. A failed write is raised by the next `append`
+    or by `flush`.
+    """
+
+    MAX_PENDING = 512
+    """Beyond this many unwritten entries, `append` waits for the writes (back-pressure)."""
+
+    def __init__(self, log: TurnEventLog, turn_id: str) -> None:
+        self._log = log
+        self._turn_id = turn_id
+        self._seq = 0
+        self._pending: list[TurnEvent] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
+        self._seq += 1
+        self._pending.append(TurnEvent(seq=self._seq, kind=kind, data=data))
+        if self._writing is not None and self._writing.done():
+            self._writing.result()  # raises the failure of the previous write
+            self._writing = None
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._write_pending())
+        elif len(self._pending) >= self.MAX_PENDING:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Wait until every appended entry is written."""
+        while self._writing is not None:
+            writing = self._writing
+            await writing
+            if self._writing is writing:
+                self._writing = None
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            await self._log.append_many(self._turn_id, batch)

@@ -29,7 +29,7 @@ def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iter
         backends,
         tmp_path_factory,
         "e2e-failure",
-        {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20"},
+        {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20", "MAX_QUEUE_DEPTH": "5"},
     ) as running:
         yield running
 
@@ -161,3 +161,20 @@ def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
         assert "hello again" in client.create_thread("hello again").assistant_text()
     finally:
         client.close()
+
+
+def test_a_queue_deeper_than_its_limit_refuses_new_turns_at_once(system: System) -> None:
+    queue = redis.Redis.from_url(system.env["REDIS_URL"])
+    backlog = {f"backlog-{n}": time.time() * 1000 + 3_600_000 for n in range(5)}  # not yet due
+    queue.zadd(keys.TURN_QUEUE, backlog)
+    try:
+        client = ChatKitClient(system.gateway_url, system.token("latecomer"))
+        try:
+            turn = client.create_thread("hello")
+        finally:
+            client.close()
+        assert [e["type"] for e in turn.raw_events] == ["error"], turn.raw_events
+        assert "busy" in turn.raw_events[0]["message"] and turn.raw_events[0]["allow_retry"]
+    finally:
+        queue.zrem(keys.TURN_QUEUE, *backlog)
+        queue.close()

@@ -8,7 +8,8 @@ import contextlib
 import redis.asyncio as redis_asyncio
 
 from services.gateway.turn_events import TurnEventNotifier
-from shared.turns.event_log import START, TurnEventLog
+from shared.turns import keys
+from shared.turns.event_log import START, TurnEventLog, TurnEventWriter
 from shared.turns.messages import TurnEvent
 
 
@@ -53,3 +54,36 @@ async def test_a_relay_watching_after_the_fact_still_reads_everything(
     # No subscription existed when these were announced: the stream still has them.
     entries = await log.read("turn-late", START)
     assert [e.kind for _, e in entries] == ["event", "end"]
+
+
+async def test_a_burst_of_events_is_written_in_order_in_few_batches(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    log = TurnEventLog(redis_client)
+    async with redis_client.pubsub() as pubsub:
+        await pubsub.subscribe(keys.TURN_EVENTS_CHANNEL)
+        writer = TurnEventWriter(log, "turn-burst")
+        for n in range(300):
+            await writer.append("event", str(n).encode())
+        await writer.flush()
+
+        entries = await log.read("turn-burst", START, count=1000)
+        assert [(e.seq, e.data) for _, e in entries] == [
+            (n + 1, str(n).encode()) for n in range(300)
+        ]
+        announcements = 0
+        while (message := await pubsub.get_message(timeout=0.2)) is not None:
+            announcements += message["type"] == "message"
+    # The first event is written at once; the rest went in batches while writes were in flight.
+    assert 1 <= announcements < 300
+
+
+async def test_a_failed_write_is_raised_to_the_writer(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    await redis_client.set(keys.turn_events("turn-broken"), b"not a stream")
+    writer = TurnEventWriter(TurnEventLog(redis_client), "turn-broken")
+    await writer.append("started")
+    with contextlib.suppress(redis_asyncio.ResponseError):
+        await writer.flush()
+        raise AssertionError("the failed write was not raised")

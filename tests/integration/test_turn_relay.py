@@ -1,0 +1,90 @@
+"""The relay against a real Redis Stream: order, duplicates, gaps, re-joining, a dead worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis_asyncio
+
+from services.gateway.turn_events import TurnEventNotifier
+from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
+from shared.turns.event_log import TurnEventLog
+from shared.turns.messages import TurnEvent
+
+POLICY = RelayPolicy(
+    start_timeout_s=2, silence_limit_s=0.3, keepalive_s=10, cancel_on_disconnect=True
+)
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def hooks(self) -> TurnHooks:
+        async def record(name: str) -> None:
+            self.calls.append(name)
+
+        return TurnHooks(
+            cancel=lambda: record("cancel"),
+            never_started=lambda: record("never_started"),
+            worker_lost=lambda: record("worker_lost"),
+            draining=lambda: False,
+        )
+
+
+async def relay(
+    redis_client: redis_asyncio.Redis, entries: list[TurnEvent], hooks: Hooks, after_seq: int = 0
+) -> list[bytes]:
+    log = TurnEventLog(redis_client)
+    for entry in entries:
+        await log.append("t1", entry)
+    notifier = TurnEventNotifier(redis_client)
+    frames: AsyncIterator[bytes] = relay_turn(
+        "t1", notifier.watch("t1"), log, notifier, hooks.hooks(), POLICY, after_seq=after_seq
+    )
+    return [frame async for frame in frames]
+
+
+def event(seq: int, text: str) -> TurnEvent:
+    return TurnEvent(seq=seq, kind="event", data=b'{"type":"' + text.encode() + b'"}')
+
+
+async def test_events_are_relayed_once_in_order_with_ids(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    hooks = Hooks()
+    entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(2, "a"), event(3, "b")]
+    frames = await relay(redis_client, [*entries, TurnEvent(seq=4, kind="end")], hooks)
+    assert frames == [
+        b'id: t1:2\ndata: {"type":"a"}\n\n',
+        b'id: t1:3\ndata: {"type":"b"}\n\n',
+    ]
+    assert hooks.calls == []
+
+
+async def test_a_missing_event_ends_the_stream_with_an_error(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    hooks = Hooks()
+    entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(4, "c")]
+    frames = await relay(redis_client, [*entries, TurnEvent(seq=5, kind="end")], hooks)
+    assert frames[0] == b'id: t1:2\ndata: {"type":"a"}\n\n'
+    assert len(frames) == 2 and b'"type":"error"' in frames[1] and b"lost" in frames[1]
+
+
+async def test_rejoining_skips_what_the_client_had(redis_client: redis_asyncio.Redis) -> None:
+    entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(3, "b"), event(4, "c")]
+    frames = await relay(
+        redis_client, [*entries, TurnEvent(seq=5, kind="end")], Hooks(), after_seq=3
+    )
+    assert frames == [b'id: t1:4\ndata: {"type":"c"}\n\n']
+
+
+async def test_a_silent_worker_is_reported_lost(redis_client: redis_asyncio.Redis) -> None:
+    hooks = Hooks()
+    frames = await asyncio.wait_for(
+        relay(redis_client, [TurnEvent(seq=1, kind="started"), event(2, "a")], hooks), 5
+    )
+    assert b'"allow_retry":true' in frames[-1] and b"stopped responding" in frames[-1]
+    assert hooks.calls == ["worker_lost"]
