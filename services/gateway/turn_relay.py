@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 from chatkit.types import ErrorEvent
@@ -89,7 +89,7 @@ async def relay_turn(
     policy: RelayPolicy,
     *,
     after_seq: int = 0,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Yield SSE frames for the turn's events numbered above `after_seq`, until its `end` entry.
 
     `news` is `notifier.watch(turn_id)`, taken by the caller before it queued the turn, so no

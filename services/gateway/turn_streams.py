@@ -4,6 +4,7 @@ the relay, wired together once per gateway process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -96,15 +97,19 @@ class TurnStreams:
             await self._hooks(turn.turn_id, turn.thread_id).never_started()
             yield error_frame(QUEUE_UNREACHABLE_MESSAGE, allow_retry=True)
             return
-        async for frame in relay_turn(
+        relay = relay_turn(
             turn.turn_id,
             news,
             self._events,
             self._notifier,
             self._hooks(turn.turn_id, turn.thread_id),
             self.policy,
-        ):
-            yield frame
+        )
+        # Closed with this generator (client gone), so the relay cancels the turn right away
+        # rather than whenever the garbage collector finalizes it.
+        async with contextlib.aclosing(relay) as frames:
+            async for frame in frames:
+                yield frame
 
     def rejoin(self, turn_id: str, thread_id: str | None, after_seq: int) -> AsyncIterator[bytes]:
         """The SSE frames of a running (or recently ended) turn after event `after_seq`."""
