@@ -6,6 +6,13 @@ from typing import Any
 
 import httpx
 
+SLOW_MODEL_ENV = {"EMULATOR_TOKENS_PER_S": "25", "TURN_HEARTBEAT_S": "0.5"}
+"""A system whose emulator streams 25 tokens a second: `LONG_MESSAGE` then takes a few seconds to
+answer, time enough to kill, stop or disconnect something mid-answer."""
+LONG_MESSAGE = "please repeat " + " ".join(f"word{n}" for n in range(60))
+LONG_REPLY = f"You said: {LONG_MESSAGE}"
+"""The emulator echoes a message it has no rule for."""
+
 
 class EmulatorControl:
     def __init__(self, base_url: str) -> None:

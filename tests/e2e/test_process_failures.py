@@ -23,6 +23,7 @@ from services.cli.dev.embedded_redis import EmbeddedRedis
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
+from tests.e2e.emulator_control import LONG_MESSAGE, LONG_REPLY, SLOW_MODEL_ENV
 from tests.e2e.processes import free_port, wait_healthy
 from tests.e2e.seed import fetch_value
 from tests.e2e.sse import (
@@ -36,14 +37,10 @@ from tests.e2e.sse import (
 
 pytestmark = pytest.mark.e2e
 
-SLOW = {"EMULATOR_TOKENS_PER_S": "25", "TURN_HEARTBEAT_S": "0.5"}
-LONG_MESSAGE = "please repeat " + " ".join(f"word{n}" for n in range(60))
-FULL_REPLY = f"You said: {LONG_MESSAGE}"
-
 
 @pytest.fixture(scope="module")
 def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e-processes", SLOW) as running:
+    with running_system(backends, tmp_path_factory, "e2e-processes", SLOW_MODEL_ENV) as running:
         yield running
 
 
@@ -94,7 +91,7 @@ def test_killed_worker_fails_the_turn_keeps_the_message_and_retry_works(
             "params": {"thread_id": thread_id, "item_id": user_message["id"]},
         }
     )
-    assert retried.assistant_text() == FULL_REPLY
+    assert retried.assistant_text() == LONG_REPLY
     assert [i["type"] for i in stored_items(client, thread_id)] == [
         "user_message",
         "assistant_message",
@@ -112,7 +109,7 @@ def test_stopped_worker_finishes_its_turn_first(system: System, client: ChatKitC
     assert worker.process.wait(timeout=30) == 0
     assert "error" not in [m.type for m in shown]
     stored = assert_stored_as_shown(client, thread_id_of(shown), shown)
-    assert text_of(stored[-1]) == FULL_REPLY
+    assert text_of(stored[-1]) == LONG_REPLY
     assert turn_status(system, turn_id) == "completed"
     replace_service(system, "worker-1")
 
@@ -132,7 +129,7 @@ def test_stopped_gateway_lets_its_open_stream_finish(system: System, client: Cha
     assert "error" not in [m.type for m in shown]
     replace_service(system, "gateway")
     stored = assert_stored_as_shown(client, thread_id_of(shown), shown)
-    assert text_of(stored[-1]) == FULL_REPLY
+    assert text_of(stored[-1]) == LONG_REPLY
 
 
 @pytest.fixture
@@ -144,7 +141,9 @@ def own_redis(
     server.start()
     try:
         backends = Backends(database_url, server.url().rpartition("/")[0])
-        with running_system(backends, tmp_path_factory, "e2e-redis-restart", SLOW) as running:
+        with running_system(
+            backends, tmp_path_factory, "e2e-redis-restart", SLOW_MODEL_ENV
+        ) as running:
             yield running, server
     finally:
         server.stop()
@@ -187,7 +186,9 @@ def own_postgres(
         try:
             server.ensure_database("taskchat")
             backends = Backends(server.url("taskchat"), redis_server_url)
-            with running_system(backends, tmp_path_factory, "e2e-pg-outage", SLOW) as running:
+            with running_system(
+                backends, tmp_path_factory, "e2e-pg-outage", SLOW_MODEL_ENV
+            ) as running:
                 yield running, server
         finally:
             server.stop()

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create, user_input
 from tests.e2e.conftest import System, running_system
-from tests.e2e.emulator_control import EmulatorControl
+from tests.e2e.emulator_control import LONG_MESSAGE, SLOW_MODEL_ENV, EmulatorControl
 from tests.e2e.processes import free_port, wait_healthy
 from tests.e2e.sse import (
     assert_stored_as_shown,
@@ -30,16 +30,14 @@ from tests.e2e.sse import (
 
 pytestmark = pytest.mark.e2e
 
-SLOW = {"EMULATOR_TOKENS_PER_S": "25", "TURN_HEARTBEAT_S": "0.5"}
-LONG_MESSAGE = "please repeat " + " ".join(f"word{n}" for n in range(60))
-
 
 @pytest.fixture(scope="module")
 def continuing(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """Turns run on when their client leaves, a second turn on a thread waits for the first;
     quick keepalives and model-call timeout."""
-    env = {**SLOW, "ON_DISCONNECT": "continue", "MULTITASK": "enqueue", "SSE_HEARTBEAT_S": "0.4",
-           "GEMINI_TIMEOUT_S": "3", "GEMINI_MAX_RETRIES": "0", "TURN_TIMEOUT_S": "6"}  # fmt: skip
+    env = {**SLOW_MODEL_ENV, "ON_DISCONNECT": "continue", "MULTITASK": "enqueue",
+           "SSE_HEARTBEAT_S": "0.4", "GEMINI_TIMEOUT_S": "3", "GEMINI_MAX_RETRIES": "0",
+           "TURN_TIMEOUT_S": "6"}  # fmt: skip
     with running_system(backends, tmp_path_factory, "e2e-continue", env) as running:
         yield running
 
@@ -47,7 +45,7 @@ def continuing(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def cancelling(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """The defaults: a departing client cancels its turn; a busy thread refuses a second turn."""
-    with running_system(backends, tmp_path_factory, "e2e-cancel", SLOW) as running:
+    with running_system(backends, tmp_path_factory, "e2e-cancel", SLOW_MODEL_ENV) as running:
         yield running
 
 
