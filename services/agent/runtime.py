@@ -15,7 +15,7 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import load_system_prompt
 from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
-from services.agent.tools.task_tools import TASK_TOOLS
+from services.agent.tools.task_tools import task_tools
 from services.agent.turn_runner import TurnRunner
 from shared.attachments.blob_store import build_blob_store
 from shared.db.migrations import apply_migrations
@@ -45,7 +45,7 @@ def build_agent(settings: Settings, models: GeminiModels) -> Agent[TaskAgentCont
     return Agent[TaskAgentContext](
         name="TaskChat",
         instructions=load_system_prompt(settings.agent.system_prompt_file),
-        tools=list(TASK_TOOLS),
+        tools=[*task_tools()],
         model=models.get(),
         model_settings=ModelSettings(
             temperature=settings.gemini.temperature,

@@ -13,8 +13,13 @@ BULK_MAX_IDS: Final = 100
 MAX_TASK_ID: Final = 2**63 - 1
 """Largest `bigint`; larger ids cannot exist and must not reach the driver (it would overflow)."""
 
+LIST_MAX_TASKS: Final = 50
+"""Most tasks one listing returns (newest first); a note says when more exist."""
+
 TaskStatus = Literal["all", "pending", "completed"]
 STATUSES: Final[tuple[TaskStatus, ...]] = ("all", "pending", "completed")
+Priority = Literal["low", "medium", "high"]
+PRIORITIES: Final[tuple[Priority, ...]] = ("low", "medium", "high")
 
 
 def clean_title(title: str) -> str:
@@ -70,3 +75,18 @@ def clean_task_ids(task_ids: Iterable[int]) -> list[int]:
             f"At most {BULK_MAX_IDS} tasks can be changed at once (got {len(unique)})."
         )
     return unique
+
+
+def check_priority(priority: str | None) -> Priority | None:
+    """`priority` if it is None or one of "low", "medium", "high"."""
+    if priority is None:
+        return None
+    if not _is_priority(priority):
+        raise InvalidInputError(
+            f"Priority must be one of {', '.join(PRIORITIES)} (got {priority!r})."
+        )
+    return priority
+
+
+def _is_priority(priority: str) -> TypeGuard[Priority]:
+    return priority in PRIORITIES
