@@ -9,13 +9,18 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz
+from services.gateway.mcp.endpoint import STATE_KEY as MCP_STATE_KEY
+from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
 from services.gateway.resources import GatewayResources, open_resources
+from services.gateway.tasks.routes import TaskController
 from shared.settings import Settings
 
 
@@ -31,8 +36,12 @@ def chatkit_body_limit(settings: Settings) -> int:
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with (
+            open_resources(settings) as resources,
+            open_mcp(resources, settings.gateway.max_body_bytes) as mcp_sessions,
+        ):
             app.state.resources = resources
+            app.state[MCP_STATE_KEY] = mcp_sessions
             yield
 
     def provide_resources(state: State) -> GatewayResources:
@@ -43,7 +52,7 @@ def create_app(settings: Settings) -> Litestar:
         CORSConfig(
             allow_origins=list(settings.gateway.allowed_origins),
             allow_credentials=True,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["X-Turn-Id"],
         )
@@ -55,6 +64,8 @@ def create_app(settings: Settings) -> Litestar:
             chatkit_endpoint,
             healthz,
             *attachment_routes(settings.attachments.max_bytes),
+            TaskController,
+            mcp_endpoint,
         ],
         lifespan=[lifespan],
         dependencies={
@@ -64,5 +75,25 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
         request_max_body_size=chatkit_body_limit(settings),
-        openapi_config=None,
+        openapi_config=openapi_config(),
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The schema Litestar serves at `/schema/openapi.json` (and a browsable UI under `/schema`)."""
+    return OpenAPIConfig(
+        title="TaskChat",
+        version="0.1.0",
+        description="The task panel's REST API (`/api/tasks`) and the ChatKit endpoint.",
+        path="/schema",
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The session token (`taskchat token --user NAME` in development).",
+                )
+            }
+        ),
     )
