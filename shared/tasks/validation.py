@@ -22,9 +22,16 @@ Priority = Literal["low", "medium", "high"]
 PRIORITIES: Final[tuple[Priority, ...]] = ("low", "medium", "high")
 
 
+def check_no_nul(text: str, what: str) -> str:
+    """`text` if it has no NUL character (PostgreSQL cannot store one in a text column)."""
+    if "\x00" in text:
+        raise InvalidInputError(f"A task {what} cannot contain NUL (\\u0000) characters.")
+    return text
+
+
 def clean_title(title: str) -> str:
     """The title without surrounding whitespace; 1 to 255 characters."""
-    cleaned = title.strip()
+    cleaned = check_no_nul(title.strip(), "title")
     if not cleaned:
         raise InvalidInputError("A task title cannot be empty.")
     if len(cleaned) > TITLE_MAX_CHARS:
@@ -38,7 +45,7 @@ def clean_description(description: str | None) -> str | None:
     """The description without surrounding whitespace, at most 2000 characters; blank -> None."""
     if description is None:
         return None
-    cleaned = description.strip()
+    cleaned = check_no_nul(description.strip(), "description")
     if not cleaned:
         return None
     if len(cleaned) > DESCRIPTION_MAX_CHARS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.tasks.validation import (
     BULK_MAX_IDS,
@@ -19,12 +19,24 @@ from shared.tasks.validation import (
     TITLE_MAX_CHARS,
 )
 
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL cannot store NUL in text; refused here with a clear message, not a 500.
+    if "\x00" in text:
+        raise ValueError("cannot contain NUL (\\u0000) characters")
+    return text
+
+
 # Titles are trimmed before their length is checked: "  milk " is the 4-character "milk".
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS),
+    AfterValidator(_no_nul),
 ]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX_CHARS),
+    AfterValidator(_no_nul),
 ]
 TaskId = Annotated[int, Field(ge=1, le=MAX_TASK_ID, description="The task's id.")]
 TaskIds = Annotated[

@@ -51,8 +51,9 @@ class Outcome:
     listing: TaskListing | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The answer as JSON values; empty fields left out, so listings stay compact."""
-        return self.result.model_dump(mode="json", exclude_none=True)
+        """The answer as JSON values. Optional fields left empty are left out, so listings stay
+        compact; required ones stay (as null), so the answer still fits the result schema."""
+        return self.result.model_dump(mode="json", exclude_defaults=True)
 
 
 Handler = Callable[[TaskRepository, str, ArgsT], Awaitable[Outcome]]
