@@ -13,6 +13,7 @@ from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import load_system_prompt
+from services.agent.mcp_servers import McpServers, connect_mcp_servers
 from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import task_tools
@@ -32,20 +33,28 @@ class WorkerRuntime:
     server: AgentChatKitServer
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
+    mcp_servers: McpServers
 
     async def close(self) -> None:
         self.cancel_listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.cancel_listener
+        await self.mcp_servers.close()
         await self.server.models.close()
         await self.pool.close()
 
 
-def build_agent(settings: Settings, models: GeminiModels) -> Agent[TaskAgentContext]:
+def build_agent(
+    settings: Settings, models: GeminiModels, mcp_servers: McpServers | None = None
+) -> Agent[TaskAgentContext]:
     return Agent[TaskAgentContext](
         name="TaskChat",
         instructions=load_system_prompt(settings.agent.system_prompt_file),
         tools=[*task_tools()],
+        mcp_servers=list(mcp_servers.active) if mcp_servers else [],
+        # Prefixed with the server's name, so another server's tool can never shadow (or be
+        # mistaken for) one of the built-in task tools.
+        mcp_config={"include_server_in_tool_names": True},
         model=models.get(),
         model_settings=ModelSettings(
             temperature=settings.gemini.temperature,
@@ -58,15 +67,17 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     # The SDK would otherwise try to export traces to OpenAI; we never send data there.
     set_tracing_disabled(True)
     pool = await create_pool(settings.database)
+    mcp_servers = McpServers(manager=None, active=[])
     try:
         await apply_migrations(pool)
+        mcp_servers = await connect_mcp_servers(settings.mcp)
         store = PostgresStore(pool)
         models = GeminiModels(settings.gemini, redis)
         server = AgentChatKitServer(
             store,
             TaskRepository(pool),
             UsageRepository(pool),
-            build_agent(settings, models),
+            build_agent(settings, models, mcp_servers),
             models,
             build_blob_store(settings.attachments, pool),
             settings.agent,
@@ -81,6 +92,13 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
         )
         listener = asyncio.create_task(listen_for_cancels(redis, running))
     except BaseException:
+        await mcp_servers.close()
         await pool.close()
         raise
-    return WorkerRuntime(pool=pool, server=server, runner=runner, cancel_listener=listener)
+    return WorkerRuntime(
+        pool=pool,
+        server=server,
+        runner=runner,
+        cancel_listener=listener,
+        mcp_servers=mcp_servers,
+    )
