@@ -264,7 +264,7 @@ class McpServerSettings:
 @dataclass(frozen=True, slots=True)
 class McpClientSettings:
     servers: tuple[McpServerSettings, ...] = ()
-    """`MCP_SERVERS`: other MCP servers for the agent; a JSON list of
+    """`MCP_SERVERS`: other MCP servers for the agent; a JSON list of (or one)
     `{"url": ..., "headers": {...}, "name": ...}` objects, or comma-separated URLs."""
     timeout_s: float = 10.0
     """`MCP_SERVER_TIMEOUT_S`: longest wait to connect to one, and for each of its tool calls."""
@@ -273,16 +273,14 @@ class McpClientSettings:
 def parse_mcp_servers(raw: str) -> tuple[McpServerSettings, ...]:
     """`MCP_SERVERS` as settings; `ValueError` saying what is wrong."""
     text = raw.strip()
-    if not text.startswith("["):
+    if not text.startswith(("[", "{")):
         entries: list[object] = [url.strip() for url in text.split(",") if url.strip()]
     else:
         try:
             parsed = json.loads(text)
         except ValueError as exc:
             raise ValueError(f"is not valid JSON ({exc})") from exc
-        if not isinstance(parsed, list):
-            raise ValueError("must be a JSON list")
-        entries = parsed
+        entries = parsed if isinstance(parsed, list) else [parsed]
     return tuple(_mcp_server(entry, index) for index, entry in enumerate(entries))
 
 
