@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
-from services.agent.instructions import load_system_prompt
+from services.agent.instructions import dated_instructions, load_system_prompt
 from services.agent.mcp_servers import McpServers, connect_mcp_servers
 from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
@@ -49,7 +49,7 @@ def build_agent(
 ) -> Agent[TaskAgentContext]:
     return Agent[TaskAgentContext](
         name="TaskChat",
-        instructions=load_system_prompt(settings.agent.system_prompt_file),
+        instructions=dated_instructions(load_system_prompt(settings.agent.system_prompt_file)),
         tools=[*task_tools()],
         mcp_servers=list(mcp_servers.active) if mcp_servers else [],
         # Prefixed with the server's name, so another server's tool can never shadow (or be
