@@ -61,7 +61,10 @@ async def _invoke(
             ClientEffectEvent(name=TASKS_CHANGED_EFFECT, data={"tool": operation.name})
         )
     if outcome is not None and outcome.listing is not None:
-        await _show_task_list(context, outcome.listing.tasks, outcome.listing.status)
+        # The widget lists oldest first, as it does when its buttons re-render it
+        # (`shared/tasks/actions.py`), so rows do not jump around after a press.
+        shown = sorted(outcome.listing.tasks, key=lambda task: task.id)
+        await _show_task_list(context, shown, outcome.listing.status)
     return output
 
 
