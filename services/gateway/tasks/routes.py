@@ -13,8 +13,13 @@ from typing import Any, TypeVar
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.params import Parameter
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
 from pydantic import BaseModel
 
 from services.gateway.resources import GatewayResources
@@ -78,7 +83,18 @@ def _invalid_request(
     )
 
 
-_TASK_ID = Parameter(description="The task's id.")
+class UnprocessableInputException(ClientException):
+    """Documents the 422 every route answers for invalid input (see `_invalid_request`)."""
+
+    status_code = UNPROCESSABLE
+
+
+# What the OpenAPI schema lists as each route's error answers.
+DOCUMENTED_ERRORS: list[type[HTTPException]] = [
+    NotAuthorizedException,
+    NotFoundException,
+    UnprocessableInputException,
+]
 
 
 class TaskController(Controller):
@@ -87,7 +103,11 @@ class TaskController(Controller):
     security = [{"BearerToken": []}]
     exception_handlers = {ValidationException: _invalid_request}
 
-    @get("/", summary="List tasks, newest first (at most 50, with a note when there are more)")
+    @get(
+        "/",
+        summary="List tasks, newest first (at most 50, with a note when there are more)",
+        raises=DOCUMENTED_ERRORS,
+    )
     async def list_tasks(
         self,
         resources: NamedDependency[GatewayResources],
@@ -98,7 +118,7 @@ class TaskController(Controller):
             LIST_TASKS, TaskListResult, resources, request_context, {"status": status}
         )
 
-    @post("/", summary="Create a task")
+    @post("/", summary="Create a task", raises=DOCUMENTED_ERRORS)
     async def create_task(
         self,
         data: CreateTaskArgs,
@@ -109,7 +129,7 @@ class TaskController(Controller):
         result = await _run(CREATE_TASK, TaskResult, resources, request_context, arguments)
         return result.task
 
-    @get("/{task_id:int}", summary="One task")
+    @get("/{task_id:int}", summary="One task", raises=DOCUMENTED_ERRORS)
     async def get_task(
         self,
         task_id: int,
@@ -119,7 +139,11 @@ class TaskController(Controller):
         task = await TaskRepository(resources.pool).get(request_context.user_id, task_id)
         return TaskOut.of(task)
 
-    @put("/{task_id:int}", summary="Replace a task's fields (fields left out become empty)")
+    @put(
+        "/{task_id:int}",
+        summary="Replace a task's fields (fields left out become empty)",
+        raises=DOCUMENTED_ERRORS,
+    )
     async def replace_task(
         self,
         task_id: int,
@@ -133,7 +157,7 @@ class TaskController(Controller):
         result = await _run(UPDATE_TASK, TaskResult, resources, request_context, arguments)
         return result.task
 
-    @patch("/{task_id:int}", summary="Change some of a task's fields")
+    @patch("/{task_id:int}", summary="Change some of a task's fields", raises=DOCUMENTED_ERRORS)
     async def change_task(
         self,
         task_id: int,
@@ -145,7 +169,7 @@ class TaskController(Controller):
         result = await _run(UPDATE_TASK, TaskResult, resources, request_context, arguments)
         return result.task
 
-    @delete("/{task_id:int}", status_code=200, summary="Delete a task")
+    @delete("/{task_id:int}", status_code=200, summary="Delete a task", raises=DOCUMENTED_ERRORS)
     async def delete_task(
         self,
         task_id: int,
@@ -155,7 +179,12 @@ class TaskController(Controller):
         arguments = {"task_id": task_id}
         return await _run(DELETE_TASK, DeletedResult, resources, request_context, arguments)
 
-    @post("/{task_id:int}/complete", status_code=200, summary="Mark a task completed")
+    @post(
+        "/{task_id:int}/complete",
+        status_code=200,
+        summary="Mark a task completed",
+        raises=DOCUMENTED_ERRORS,
+    )
     async def complete_task(
         self,
         task_id: int,
@@ -166,7 +195,12 @@ class TaskController(Controller):
         result = await _run(COMPLETE_TASK, TaskResult, resources, request_context, arguments)
         return result.task
 
-    @post("/bulk/complete", status_code=200, summary="Complete up to 100 tasks at once")
+    @post(
+        "/bulk/complete",
+        status_code=200,
+        summary="Complete up to 100 tasks at once",
+        raises=DOCUMENTED_ERRORS,
+    )
     async def bulk_complete_tasks(
         self,
         data: TaskIdsArgs,
@@ -178,7 +212,12 @@ class TaskController(Controller):
             BULK_COMPLETE_TASKS, BulkCompleteResult, resources, request_context, arguments
         )
 
-    @post("/bulk/delete", status_code=200, summary="Delete up to 100 tasks at once")
+    @post(
+        "/bulk/delete",
+        status_code=200,
+        summary="Delete up to 100 tasks at once",
+        raises=DOCUMENTED_ERRORS,
+    )
     async def bulk_delete_tasks(
         self,
         data: TaskIdsArgs,
