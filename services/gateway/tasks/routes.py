@@ -20,6 +20,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
 from services.gateway.resources import GatewayResources
@@ -112,7 +113,7 @@ class TaskController(Controller):
         self,
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
-        status: TaskStatus = "all",
+        status: FromQuery[TaskStatus] = "all",
     ) -> TaskListResult:
         return await _run(
             LIST_TASKS, TaskListResult, resources, request_context, {"status": status}
@@ -121,7 +122,7 @@ class TaskController(Controller):
     @post("/", summary="Create a task", raises=DOCUMENTED_ERRORS)
     async def create_task(
         self,
-        data: CreateTaskArgs,
+        data: JSONBody[CreateTaskArgs],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> TaskOut:
@@ -132,7 +133,7 @@ class TaskController(Controller):
     @get("/{task_id:int}", summary="One task", raises=DOCUMENTED_ERRORS)
     async def get_task(
         self,
-        task_id: int,
+        task_id: FromPath[int],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> TaskOut:
@@ -146,8 +147,8 @@ class TaskController(Controller):
     )
     async def replace_task(
         self,
-        task_id: int,
-        data: CreateTaskArgs,
+        task_id: FromPath[int],
+        data: JSONBody[CreateTaskArgs],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> TaskOut:
@@ -160,8 +161,8 @@ class TaskController(Controller):
     @patch("/{task_id:int}", summary="Change some of a task's fields", raises=DOCUMENTED_ERRORS)
     async def change_task(
         self,
-        task_id: int,
-        data: TaskChanges,
+        task_id: FromPath[int],
+        data: JSONBody[TaskChanges],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> TaskOut:
@@ -172,7 +173,7 @@ class TaskController(Controller):
     @delete("/{task_id:int}", status_code=200, summary="Delete a task", raises=DOCUMENTED_ERRORS)
     async def delete_task(
         self,
-        task_id: int,
+        task_id: FromPath[int],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> DeletedResult:
@@ -187,7 +188,7 @@ class TaskController(Controller):
     )
     async def complete_task(
         self,
-        task_id: int,
+        task_id: FromPath[int],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> TaskOut:
@@ -203,7 +204,7 @@ class TaskController(Controller):
     )
     async def bulk_complete_tasks(
         self,
-        data: TaskIdsArgs,
+        data: JSONBody[TaskIdsArgs],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> BulkCompleteResult:
@@ -220,7 +221,7 @@ class TaskController(Controller):
     )
     async def bulk_delete_tasks(
         self,
-        data: TaskIdsArgs,
+        data: JSONBody[TaskIdsArgs],
         resources: NamedDependency[GatewayResources],
         request_context: NamedDependency[RequestContext],
     ) -> BulkDeleteResult:
