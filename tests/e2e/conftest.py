@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from arq.constants import health_check_key_suffix
 
 from services.gateway.auth.tokens import issue_token
+from shared.turns.keys import TURN_QUEUE
 from tests.conftest import Backends
 from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
 
@@ -20,6 +23,8 @@ from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healt
 # integration tests'.
 _REDIS_DBS = itertools.cycle(range(1, 15))
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
+HEALTH_CHECK_KEY = TURN_QUEUE + health_check_key_suffix
+"""arq sets it on a worker's first poll of the queue (and deletes it when the worker stops)."""
 
 
 @dataclass
@@ -33,7 +38,16 @@ class System:
         return issue_token(JWT_SECRET, user_id)
 
     def start_worker(self, name: str) -> ServiceProcess:
-        return self.processes.start(name, "services.agent", self.env)
+        """Start a worker and wait until it polls the queue."""
+        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        try:
+            # A killed worker leaves its health-check key behind; only a fresh one counts.
+            client.delete(HEALTH_CHECK_KEY)
+        finally:
+            client.close()
+        worker = self.processes.start(name, "services.agent", self.env)
+        wait_worker_ready(self.env["REDIS_URL"], worker)
+        return worker
 
     def service(self, name: str) -> ServiceProcess:
         return next(s for s in self.processes.running if s.name == name)
@@ -74,6 +88,26 @@ def start_system(
         processes.stop_all()
         raise
     return system
+
+
+def wait_worker_ready(redis_url: str, worker: ServiceProcess, timeout_s: float = 120) -> None:
+    """Until a worker polls the queue (arq sets its health-check key on its first poll).
+
+    A worker takes seconds to import and connect on a loaded machine; a test's first turn must
+    not race that against its own, deliberately short, turn start timeout.
+    """
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"{worker.name} exited early:\n{worker.log()}")
+            if client.exists(HEALTH_CHECK_KEY):
+                return
+            time.sleep(0.05)
+    finally:
+        client.close()
+    raise RuntimeError(f"{worker.name} did not start polling in {timeout_s}s:\n{worker.log()}")
 
 
 @contextmanager
