@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Final, Literal
+from typing import Final
 
 import asyncpg
 
@@ -19,6 +19,7 @@ from shared.errors import InvalidInputError, NotFoundError
 from shared.tasks.models import BulkResult, Task, TaskPage
 from shared.tasks.validation import (
     LIST_MAX_TASKS,
+    ClearableField,
     TaskStatus,
     check_priority,
     check_status,
@@ -30,8 +31,6 @@ from shared.tasks.validation import (
 
 _COLUMNS: Final = "id, title, description, completed, created_at, updated_at, due_date, priority"
 
-ClearableField = Literal["description", "due_date", "priority"]
-"""Fields `update` can set back to empty."""
 
 # None means "any status"; the boolean is matched against `completed`.
 _STATUS_FILTER: Final[dict[TaskStatus, bool | None]] = {

@@ -20,6 +20,8 @@ TaskStatus = Literal["all", "pending", "completed"]
 STATUSES: Final[tuple[TaskStatus, ...]] = ("all", "pending", "completed")
 Priority = Literal["low", "medium", "high"]
 PRIORITIES: Final[tuple[Priority, ...]] = ("low", "medium", "high")
+ClearableField = Literal["description", "due_date", "priority"]
+"""Optional task fields an update can empty."""
 
 
 def check_no_nul(text: str, what: str) -> str:

@@ -42,6 +42,20 @@ def test_mcp_lists_the_seven_tools_with_the_catalog_schemas(system: System) -> N
     assert tools["list_tasks"].annotations.read_only_hint is True
 
 
+def test_mcp_unknown_tool_and_bad_arguments_are_error_results(system: System) -> None:
+    async def calls() -> list[Any]:
+        async with mcp_session(f"{system.gateway_url}/mcp", system.token("ivan")) as session:
+            return [
+                await session.call_tool("drop_all_tasks", {}),
+                await session.call_tool("complete_task", {"task_id": "three"}),
+            ]
+
+    unknown, invalid = asyncio.run(calls())
+    assert unknown.is_error and "Unknown tool 'drop_all_tasks'" in unknown.content[0].text
+    assert invalid.is_error
+    assert "Invalid arguments for complete_task: task_id" in invalid.content[0].text
+
+
 def test_rest_get_and_put(system: System) -> None:
     headers = {"Authorization": f"Bearer {system.token(f'paula-{uuid.uuid4().hex[:6]}')}"}
     with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=10) as http:

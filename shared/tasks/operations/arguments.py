@@ -17,6 +17,8 @@ from shared.tasks.validation import (
     DESCRIPTION_MAX_CHARS,
     MAX_TASK_ID,
     TITLE_MAX_CHARS,
+    ClearableField,
+    Priority,
 )
 
 
@@ -43,8 +45,6 @@ TaskIds = Annotated[
     list[TaskId],
     Field(min_length=1, max_length=BULK_MAX_IDS, description="Task ids (1 to 100)."),
 ]
-Priority = Literal["low", "medium", "high"]
-ClearableField = Literal["description", "due_date", "priority"]
 
 _TITLE = f"Short title of the task (1-{TITLE_MAX_CHARS} characters)."
 _DESCRIPTION = f"Longer description (up to {DESCRIPTION_MAX_CHARS} characters)."

@@ -4,14 +4,11 @@ response schemas come from these; the agent gets them as JSON text)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from shared.tasks.models import Task, TaskPage
-from shared.tasks.validation import TaskStatus
-
-Priority = Literal["low", "medium", "high"]
+from shared.tasks.validation import Priority, TaskStatus
 
 
 class TaskOut(BaseModel):
