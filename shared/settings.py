@@ -6,9 +6,10 @@ plain dict. All problems are collected and reported together, one line per varia
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
@@ -120,6 +121,16 @@ class _Reader:
             allowed = ", ".join(f"{s}://" for s in schemes)
             self.problems.append(f"{name}={value!r} must start with one of {allowed}")
         return value
+
+    def mcp_servers(self, name: str) -> tuple[McpServerSettings, ...]:
+        value = self._raw(name)
+        if value is None:
+            return ()
+        try:
+            return parse_mcp_servers(value)
+        except ValueError as exc:
+            self.problems.append(f"{name} {exc}")
+            return ()
 
     def csv(self, name: str) -> tuple[str, ...]:
         value = self._raw(name)
@@ -260,6 +271,63 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class McpServerSettings:
+    """One other MCP server whose tools the agent may use."""
+
+    url: str
+    """Its streamable HTTP endpoint, e.g. http://127.0.0.1:9000/mcp."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Sent with every request (e.g. its own Authorization)."""
+    name: str = ""
+    """Shown in logs and prefixed to its tool names; defaults to the URL's host and port."""
+
+
+@dataclass(frozen=True, slots=True)
+class McpClientSettings:
+    servers: tuple[McpServerSettings, ...] = ()
+    """`MCP_SERVERS`: other MCP servers for the agent; a JSON list of (or one)
+    `{"url": ..., "headers": {...}, "name": ...}` objects, or comma-separated URLs."""
+    timeout_s: float = 10.0
+    """`MCP_SERVER_TIMEOUT_S`: longest wait to connect to one, and for each of its tool calls."""
+
+
+def parse_mcp_servers(raw: str) -> tuple[McpServerSettings, ...]:
+    """`MCP_SERVERS` as settings; `ValueError` saying what is wrong."""
+    text = raw.strip()
+    if not text.startswith(("[", "{")):
+        entries: list[object] = [url.strip() for url in text.split(",") if url.strip()]
+    else:
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"is not valid JSON ({exc})") from exc
+        entries = parsed if isinstance(parsed, list) else [parsed]
+    return tuple(_mcp_server(entry, index) for index, entry in enumerate(entries))
+
+
+def _mcp_server(entry: object, index: int) -> McpServerSettings:
+    where = f"entry {index + 1}"
+    if isinstance(entry, str):
+        entry = {"url": entry}
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be a URL or an object with a url")
+    url, headers, name = entry.get("url"), entry.get("headers", {}), entry.get("name")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"{where} needs a url starting with http:// or https://")
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise ValueError(f"{where}: headers must be an object of strings")
+    unknown = set(entry) - {"url", "headers", "name"}
+    if unknown:
+        raise ValueError(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError(f"{where}: name must be a non-empty string")
+    default_name = url.split("://", 1)[1].split("/", 1)[0]
+    return McpServerSettings(url=url, headers=tuple(headers.items()), name=name or default_name)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
     redis: RedisSettings
@@ -270,6 +338,7 @@ class Settings:
     worker: WorkerSettings
     attachments: AttachmentSettings
     transcription: TranscriptionSettings
+    mcp: McpClientSettings = field(default_factory=McpClientSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
@@ -380,8 +449,12 @@ class Settings:
         )
         if transcription.enabled and not needs_model and not gemini.api_key:
             r.problems.append("TRANSCRIPTION_ENABLED=true needs GEMINI_API_KEY (it uses Gemini)")
+        mcp = McpClientSettings(
+            servers=r.mcp_servers("MCP_SERVERS"),
+            timeout_s=r.seconds("MCP_SERVER_TIMEOUT_S", 10.0),
+        )
         if r.problems:
             raise SettingsError(r.problems)
         return cls(
-            database, redis, gemini, agent, auth, gateway, worker, attachments, transcription
+            database, redis, gemini, agent, auth, gateway, worker, attachments, transcription, mcp
         )

@@ -12,11 +12,12 @@ from redis.asyncio import Redis
 from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
-from services.agent.instructions import load_system_prompt
+from services.agent.instructions import dated_instructions, load_system_prompt
 from services.agent.liveness import beat_forever
+from services.agent.mcp_servers import McpServers, connect_mcp_servers
 from services.agent.model import GeminiModels
 from services.agent.running_turns import RunningTurns
-from services.agent.tools.task_tools import TASK_TOOLS
+from services.agent.tools.task_tools import task_tools
 from services.agent.turn_runner import TurnRunner
 from services.agent.turn_sweeper import sweep_forever
 from shared.attachments.blob_store import build_blob_store
@@ -38,21 +39,29 @@ class WorkerRuntime:
     cancel_listener: asyncio.Task[None]
     heartbeat: asyncio.Task[None]
     sweeper: asyncio.Task[None]
+    mcp_servers: McpServers
 
     async def close(self) -> None:
         for task in (self.cancel_listener, self.heartbeat, self.sweeper):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.mcp_servers.close()
         await self.server.models.close()
         await self.pool.close()
 
 
-def build_agent(settings: Settings, models: GeminiModels) -> Agent[TaskAgentContext]:
+def build_agent(
+    settings: Settings, models: GeminiModels, mcp_servers: McpServers | None = None
+) -> Agent[TaskAgentContext]:
     return Agent[TaskAgentContext](
         name="TaskChat",
-        instructions=load_system_prompt(settings.agent.system_prompt_file),
-        tools=list(TASK_TOOLS),
+        instructions=dated_instructions(load_system_prompt(settings.agent.system_prompt_file)),
+        tools=[*task_tools()],
+        mcp_servers=list(mcp_servers.active) if mcp_servers else [],
+        # Prefixed with the server's name, so another server's tool can never shadow (or be
+        # mistaken for) one of the built-in task tools.
+        mcp_config={"include_server_in_tool_names": True},
         model=models.get(),
         model_settings=ModelSettings(
             temperature=settings.gemini.temperature,
@@ -65,15 +74,17 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     # The SDK would otherwise try to export traces to OpenAI; we never send data there.
     set_tracing_disabled(True)
     pool = await create_pool(settings.database)
+    mcp_servers = McpServers(manager=None, active=[])
     try:
         await apply_migrations(pool)
+        mcp_servers = await connect_mcp_servers(settings.mcp)
         store = PostgresStore(pool)
         models = GeminiModels(settings.gemini, redis)
         server = AgentChatKitServer(
             store,
             TaskRepository(pool),
             UsageRepository(pool),
-            build_agent(settings, models),
+            build_agent(settings, models, mcp_servers),
             models,
             build_blob_store(settings.attachments, pool),
             settings.agent,
@@ -103,6 +114,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             sweep_forever(redis, records, silence_limit_s=settings.worker.liveness_ttl_s)
         )
     except BaseException:
+        await mcp_servers.close()
         await pool.close()
         raise
     return WorkerRuntime(
@@ -112,4 +124,5 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
         cancel_listener=listener,
         heartbeat=heartbeat,
         sweeper=sweeper,
+        mcp_servers=mcp_servers,
     )

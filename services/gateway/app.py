@@ -9,6 +9,8 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
@@ -16,7 +18,10 @@ from services.gateway.chatkit_endpoint import chatkit_endpoint
 from services.gateway.draining import DrainState
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz
+from services.gateway.mcp.endpoint import STATE_KEY as MCP_STATE_KEY
+from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
 from services.gateway.resources import GatewayResources, open_resources
+from services.gateway.tasks.routes import TaskController
 from services.gateway.turn_resume import turn_events_endpoint
 from shared.settings import Settings
 
@@ -36,8 +41,12 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_resources(settings, drain_state) as resources:
+        async with (
+            open_resources(settings, drain_state) as resources,
+            open_mcp(resources, settings.gateway.max_body_bytes) as mcp_sessions,
+        ):
             app.state.resources = resources
+            app.state[MCP_STATE_KEY] = mcp_sessions
             yield
 
     def provide_resources(state: State) -> GatewayResources:
@@ -48,7 +57,7 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
         CORSConfig(
             allow_origins=list(settings.gateway.allowed_origins),
             allow_credentials=True,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["X-Turn-Id"],
         )
@@ -61,6 +70,8 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             turn_events_endpoint,
             healthz,
             *attachment_routes(settings.attachments.max_bytes),
+            TaskController,
+            mcp_endpoint,
         ],
         lifespan=[lifespan],
         dependencies={
@@ -70,5 +81,25 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
         request_max_body_size=chatkit_body_limit(settings),
-        openapi_config=None,
+        openapi_config=openapi_config(),
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The schema Litestar serves at `/schema/openapi.json` (and a browsable UI under `/schema`)."""
+    return OpenAPIConfig(
+        title="TaskChat",
+        version="0.1.0",
+        description="The task panel's REST API (`/api/tasks`) and the ChatKit endpoint.",
+        path="/schema",
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The session token (`taskchat token --user NAME` in development).",
+                )
+            }
+        ),
     )

@@ -13,6 +13,8 @@ import re
 
 from litestar import Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from services.gateway.resources import GatewayResources
@@ -47,10 +49,10 @@ async def rejoin_stream(
 
 @get("/chatkit/turns/{turn_id:str}/events")
 async def turn_events_endpoint(
-    turn_id: str,
+    turn_id: FromPath[str],
     request: Request[object, object, State],
-    resources: GatewayResources,
-    request_context: RequestContext,
+    resources: NamedDependency[GatewayResources],
+    request_context: NamedDependency[RequestContext],
 ) -> Stream:
     last = request.headers.get("last-event-id")
     after_seq = 0

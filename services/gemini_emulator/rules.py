@@ -8,6 +8,7 @@ mirroring a real model that cannot call tools it was not given.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -136,6 +137,24 @@ def _clean_title(raw: str) -> str:
     return raw.strip().strip("\"'\u201c\u201d\u2018\u2019").strip().rstrip(".!?,;:").strip()
 
 
+# "call <tool> {json arguments}": any offered tool with exactly these arguments, so tests can
+# drive tools no phrase covers (other MCP servers' tools, due dates, invalid arguments).
+_CALL = re.compile(r"^call\s+([A-Za-z0-9_.-]+)\s*(\{.*\})?$", re.IGNORECASE | re.DOTALL)
+
+
+def _match_call(text: str, available: frozenset[str]) -> tuple[ToolCallPlan, ...] | None:
+    match = _CALL.match(text)
+    if not match:
+        return None
+    try:
+        arguments = json.loads(match.group(2) or "{}")
+    except ValueError:
+        return None
+    if not isinstance(arguments, dict):
+        return None
+    return (ToolCallPlan(match.group(1), arguments),)
+
+
 def _match_rename(text: str, available: frozenset[str]) -> tuple[ToolCallPlan, ...] | None:
     match = _RENAME.match(text)
     if not match:
@@ -194,6 +213,7 @@ def _match_list(text: str, available: frozenset[str]) -> tuple[ToolCallPlan, ...
 
 # Order matters: anchored verb commands first, the looser "list" search last.
 _MATCHERS: tuple[_Matcher, ...] = (
+    _match_call,
     _match_rename,
     _by_ids(_COMPLETE, "complete_task", "bulk_complete_tasks"),
     _by_ids(_DELETE, "delete_task", "bulk_delete_tasks"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -17,6 +17,8 @@ class Task(msgspec.Struct, frozen=True, kw_only=True):
     completed: bool
     created_at: datetime
     updated_at: datetime
+    due_date: date | None = None
+    priority: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields (timestamps as ISO 8601), e.g. for a tool result sent to the model."""
@@ -27,6 +29,8 @@ class Task(msgspec.Struct, frozen=True, kw_only=True):
             "completed": self.completed,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "due_date": None if self.due_date is None else self.due_date.isoformat(),
+            "priority": self.priority,
         }
 
 
@@ -39,3 +43,14 @@ class BulkResult(msgspec.Struct, frozen=True, kw_only=True):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
         return {"done": list(self.done), "not_found": list(self.not_found)}
+
+
+class TaskPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A bounded listing: the newest `tasks` of `total` matching ones."""
+
+    tasks: list[Task]
+    total: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.total > len(self.tasks)

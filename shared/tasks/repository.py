@@ -8,16 +8,20 @@ exactly like a missing one.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 from typing import Final
 
 import asyncpg
 
 from shared.db.pool import DbPool
 from shared.errors import InvalidInputError, NotFoundError
-from shared.tasks.models import BulkResult, Task
+from shared.tasks.models import BulkResult, Task, TaskPage
 from shared.tasks.validation import (
+    LIST_MAX_TASKS,
+    ClearableField,
     TaskStatus,
+    check_priority,
     check_status,
     clean_description,
     clean_task_ids,
@@ -25,7 +29,8 @@ from shared.tasks.validation import (
     is_storable_id,
 )
 
-_COLUMNS: Final = "id, title, description, completed, created_at, updated_at"
+_COLUMNS: Final = "id, title, description, completed, created_at, updated_at, due_date, priority"
+
 
 # None means "any status"; the boolean is matched against `completed`.
 _STATUS_FILTER: Final[dict[TaskStatus, bool | None]] = {
@@ -35,7 +40,9 @@ _STATUS_FILTER: Final[dict[TaskStatus, bool | None]] = {
 }
 
 _INSERT: Final = f"""
-INSERT INTO tasks (user_id, title, description) VALUES ($1, $2, $3) RETURNING {_COLUMNS}
+INSERT INTO tasks (user_id, title, description, due_date, priority)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING {_COLUMNS}
 """
 
 _LIST: Final = f"""
@@ -44,13 +51,29 @@ WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)
 ORDER BY id
 """
 
+# Newest first; the window count tells how many matched in all, in the same scan.
+_RECENT: Final = f"""
+SELECT {_COLUMNS}, count(*) OVER () AS total FROM tasks
+WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)
+ORDER BY id DESC
+LIMIT $3
+"""
+
+_COUNT: Final = """
+SELECT count(*) FROM tasks
+WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)
+"""
+
 _GET: Final = f"SELECT {_COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2"
 
-# $3 NULL keeps the title; $4 says whether the description changes (it may become NULL).
+# $3 NULL keeps the title; $4, $6 and $8 say whether the description, due date and priority
+# change (each may become NULL).
 _UPDATE: Final = f"""
 UPDATE tasks
 SET title = COALESCE($3::text, title),
     description = CASE WHEN $4::boolean THEN $5::text ELSE description END,
+    due_date = CASE WHEN $6::boolean THEN $7::date ELSE due_date END,
+    priority = CASE WHEN $8::boolean THEN $9::text ELSE priority END,
     updated_at = now()
 WHERE user_id = $1 AND id = $2
 RETURNING {_COLUMNS}
@@ -77,6 +100,8 @@ def _task(row: asyncpg.Record) -> Task:
         completed=row["completed"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        due_date=row["due_date"],
+        priority=row["priority"],
     )
 
 
@@ -90,10 +115,23 @@ class TaskRepository:
     def __init__(self, pool: DbPool) -> None:
         self._pool = pool
 
-    async def create(self, user_id: str, title: str, description: str | None = None) -> Task:
+    async def create(
+        self,
+        user_id: str,
+        title: str,
+        description: str | None = None,
+        *,
+        due_date: date | None = None,
+        priority: str | None = None,
+    ) -> Task:
         """Create a pending task."""
         row = await self._pool.fetchrow(
-            _INSERT, user_id, clean_title(title), clean_description(description)
+            _INSERT,
+            user_id,
+            clean_title(title),
+            clean_description(description),
+            due_date,
+            check_priority(priority),
         )
         assert row is not None  # INSERT ... RETURNING always yields the row
         return _task(row)
@@ -102,6 +140,18 @@ class TaskRepository:
         """The user's tasks with the given status, oldest first."""
         rows = await self._pool.fetch(_LIST, user_id, _STATUS_FILTER[check_status(status)])
         return [_task(row) for row in rows]
+
+    async def list_recent(
+        self, user_id: str, status: TaskStatus = "all", limit: int = LIST_MAX_TASKS
+    ) -> TaskPage:
+        """The newest `limit` tasks with the given status, and how many match in all."""
+        completed = _STATUS_FILTER[check_status(status)]
+        rows = await self._pool.fetch(_RECENT, user_id, completed, limit)
+        if rows:
+            total: int = rows[0]["total"]
+        else:  # nothing on this page, but an empty page says nothing about the whole
+            total = 0 if limit > 0 else await self._pool.fetchval(_COUNT, user_id, completed)
+        return TaskPage(tasks=[_task(row) for row in rows], total=total)
 
     async def get(self, user_id: str, task_id: int) -> Task:
         """One of the user's tasks; `NotFoundError` if missing or not theirs."""
@@ -114,18 +164,39 @@ class TaskRepository:
         *,
         title: str | None = None,
         description: str | None = None,
+        due_date: date | None = None,
+        priority: str | None = None,
+        clear: Collection[ClearableField] = (),
     ) -> Task:
-        """Change the title and/or description; an empty description clears it."""
-        if title is None and description is None:
-            raise InvalidInputError("Give a new title or description for the task.")
+        """Change the given fields; None leaves a field as it is, `clear` empties fields.
+
+        An empty description also clears it.
+        """
+        nothing_set = title is None and description is None and due_date is None
+        if nothing_set and priority is None and not clear:
+            raise InvalidInputError(
+                "Give at least one change: a new title, description, due_date or priority,"
+                " or the fields to clear."
+            )
+        for name, value in (
+            ("description", description),
+            ("due_date", due_date),
+            ("priority", priority),
+        ):
+            if value is not None and name in clear:
+                raise InvalidInputError(f"Either set {name} or clear it, not both.")
         new_title = None if title is None else clean_title(title)
         return await self._one(
             _UPDATE,
             user_id,
             task_id,
             new_title,
-            description is not None,
+            description is not None or "description" in clear,
             clean_description(description),
+            due_date is not None or "due_date" in clear,
+            due_date,
+            priority is not None or "priority" in clear,
+            check_priority(priority),
         )
 
     async def delete(self, user_id: str, task_id: int) -> Task:

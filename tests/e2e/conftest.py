@@ -35,7 +35,7 @@ class System:
     def token(self, user_id: str) -> str:
         return issue_token(JWT_SECRET, user_id)
 
-    def start_worker(self, name: str, *, timeout_s: float = 60) -> ServiceProcess:
+    def start_worker(self, name: str, *, timeout_s: float = 120) -> ServiceProcess:
         """Start a worker and wait until it is in the registry of live workers (gateways refuse
         turns while no worker is live)."""
         worker = self.processes.start(name, "services.agent", self.env)

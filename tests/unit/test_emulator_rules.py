@@ -28,6 +28,7 @@ from services.gemini_emulator.rules import (
     ToolCallsReply,
     choose_reply,
     make_title,
+    plan_tool_calls,
 )
 from services.gemini_emulator.tool_results import describe_result
 from services.gemini_emulator.validation import validate_chat_request
@@ -301,3 +302,16 @@ def test_config_from_env() -> None:
         EmulatorConfig.from_env({"EMULATOR_PORT": "eighty"})
     with pytest.raises(ConfigError):
         EmulatorConfig.from_env({"EMULATOR_TOKENS_PER_S": "-1"})
+
+
+def test_call_rule_calls_any_offered_tool_with_the_given_arguments() -> None:
+    offered = frozenset({"create_task", "mcp_weather__forecast"})
+    assert plan_tool_calls('call mcp_weather__forecast {"city": "Oslo"}', offered) == (
+        ToolCallPlan("mcp_weather__forecast", {"city": "Oslo"}),
+    )
+    assert plan_tool_calls('call create_task {"title": "x", "priority": "high"}', offered) == (
+        ToolCallPlan("create_task", {"title": "x", "priority": "high"}),
+    )
+    assert plan_tool_calls("call create_task", offered) == (ToolCallPlan("create_task", {}),)
+    assert plan_tool_calls('call delete_task {"task_id": 1}', offered) == ()
+    assert plan_tool_calls("call create_task [1]", offered) == ()

@@ -1,67 +1,71 @@
-"""The seven task tools. The user always comes from the turn's context, never from arguments.
+"""The seven task tools as Agents SDK function tools, built from the one catalog
+(`shared/tasks/operations/catalog.py`), run in-process against the worker's repository.
 
-A tool that fails (no such task, bad title) returns `{"error": ...}` for the model to read and
-recover from, instead of raising into the run.
+The user always comes from the turn's context, never from arguments. A tool that fails (bad
+arguments, no such task) returns `{"error": ...}` for the model to read and recover from,
+instead of raising into the run. A call that changed tasks streams a `tasks_changed` client
+effect, so a task panel next to the chat can refresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Final
 
-from agents import FunctionTool, RunContextWrapper, function_tool
-from chatkit.types import CustomTask
+from agents import FunctionTool
+from agents.tool_context import ToolContext
+from chatkit.types import ClientEffectEvent, CustomTask
 
 from services.agent.agent_context import TaskAgentContext
 from services.agent.tools.activity import tool_activity
 from services.agent.tools.tool_memory import remember_tool_call
 from shared.errors import TaskChatError
 from shared.tasks.models import Task
+from shared.tasks.operations.catalog import CATALOG, Outcome, TaskOperation
 from shared.tasks.validation import TaskStatus
 from shared.tasks.widget import task_list_copy_text, task_list_widget
 
-Ctx = RunContextWrapper[TaskAgentContext]
-MAX_BULK_IDS = 100
+TASKS_CHANGED_EFFECT: Final = "tasks_changed"
 SIBLING_TOOLS_WAIT_S = 5.0
 SIBLING_TOOLS_POLL_S = 0.02
 
 
-async def _run(ctx: Ctx, title: str, action: Callable[[], Awaitable[dict[str, Any]]]) -> str:
-    async with tool_activity(ctx.context, title):
+def _arguments(raw: str) -> dict[str, Any] | None:
+    """The call's JSON arguments as an object; None when they are not one."""
+    try:
+        parsed = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+async def _invoke(
+    operation: TaskOperation[Any], ctx: ToolContext[TaskAgentContext], raw: str
+) -> str:
+    context = ctx.context
+    arguments = _arguments(raw)
+    outcome: Outcome | None = None
+    async with tool_activity(context, operation.describe(arguments)):
         try:
-            result = await action()
+            if arguments is None:
+                raise TaskChatError(f"The arguments of {operation.name} must be a JSON object.")
+            outcome = await operation.run(context.tasks, context.user_id, arguments)
+            result: dict[str, Any] = outcome.to_json()
         except TaskChatError as exc:
             result = {"error": exc.detail}
     output = json.dumps(result)
     await remember_tool_call(ctx, output)
+    if outcome is not None and outcome.changed:
+        await context.stream(
+            ClientEffectEvent(name=TASKS_CHANGED_EFFECT, data={"tool": operation.name})
+        )
+    if outcome is not None and outcome.listing is not None:
+        # The widget lists oldest first, as it does when its buttons re-render it
+        # (`shared/tasks/actions.py`), so rows do not jump around after a press.
+        shown = sorted(outcome.listing.tasks, key=lambda task: task.id)
+        await _show_task_list(context, shown, outcome.listing.status)
     return output
-
-
-def _task(task: Task) -> dict[str, Any]:
-    return {"task": task.to_dict()}
-
-
-def _quoted(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return f"'{text[:limit]}...'" if len(text) > limit else f"'{text}'"
-
-
-@function_tool(strict_mode=False)
-async def create_task(ctx: Ctx, title: str, description: str | None = None) -> str:
-    """Create a new task for the user.
-
-    Args:
-        title: Short title of the task (1-255 characters).
-        description: Optional longer description (up to 2000 characters).
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        return _task(await repo.create(user, title, description))
-
-    return await _run(ctx, f"Creating task {_quoted(title)}", action)
 
 
 async def _show_task_list(context: TaskAgentContext, tasks: list[Task], status: TaskStatus) -> None:
@@ -88,115 +92,22 @@ def _tools_running(context: TaskAgentContext) -> bool:
     )
 
 
-@function_tool(strict_mode=False)
-async def list_tasks(ctx: Ctx, status: Literal["all", "pending", "completed"] = "all") -> str:
-    """List the user's tasks.
+def function_tool(operation: TaskOperation[Any]) -> FunctionTool:
+    """`operation` as a function tool with its catalog name, description and schema."""
 
-    Args:
-        status: Which tasks to list: "all", "pending" or "completed".
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-    listed: list[Task] | None = None
+    async def invoke(ctx: ToolContext[Any], raw: str) -> str:
+        return await _invoke(operation, ctx, raw)
 
-    async def action() -> dict[str, Any]:
-        nonlocal listed
-        listed = await repo.list(user, status)
-        return {"status": status, "count": len(listed), "tasks": [t.to_dict() for t in listed]}
-
-    label = "tasks" if status == "all" else f"{status} tasks"
-    output = await _run(ctx, f"Listing {label}", action)
-    if listed is not None:  # None: the listing failed (e.g. a bad status) and the model is told
-        await _show_task_list(ctx.context, listed, status)
-    return output
+    return FunctionTool(
+        name=operation.name,
+        description=operation.description,
+        params_json_schema=operation.schema,
+        on_invoke_tool=invoke,
+        # Strict mode would make every field required and nullable; Gemini needs neither.
+        strict_json_schema=False,
+    )
 
 
-@function_tool(strict_mode=False)
-async def update_task(
-    ctx: Ctx, task_id: int, title: str | None = None, description: str | None = None
-) -> str:
-    """Change the title and/or description of a task.
-
-    Args:
-        task_id: Id of the task to change.
-        title: New title, if it changes.
-        description: New description, if it changes.
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        return _task(await repo.update(user, task_id, title=title, description=description))
-
-    return await _run(ctx, f"Updating task #{task_id}", action)
-
-
-@function_tool(strict_mode=False)
-async def delete_task(ctx: Ctx, task_id: int) -> str:
-    """Delete a task.
-
-    Args:
-        task_id: Id of the task to delete.
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        return {"deleted": (await repo.delete(user, task_id)).to_dict()}
-
-    return await _run(ctx, f"Deleting task #{task_id}", action)
-
-
-@function_tool(strict_mode=False)
-async def complete_task(ctx: Ctx, task_id: int) -> str:
-    """Mark a task as completed.
-
-    Args:
-        task_id: Id of the task to complete.
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        return _task(await repo.complete(user, task_id))
-
-    return await _run(ctx, f"Completing task #{task_id}", action)
-
-
-@function_tool(strict_mode=False)
-async def bulk_complete_tasks(ctx: Ctx, task_ids: list[int]) -> str:
-    """Mark several tasks as completed at once.
-
-    Args:
-        task_ids: Ids of the tasks to complete (at most 100).
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        result = await repo.bulk_complete(user, task_ids)
-        return {"completed": result.done, "not_found": result.not_found}
-
-    return await _run(ctx, f"Completing {len(task_ids)} tasks", action)
-
-
-@function_tool(strict_mode=False)
-async def bulk_delete_tasks(ctx: Ctx, task_ids: list[int]) -> str:
-    """Delete several tasks at once.
-
-    Args:
-        task_ids: Ids of the tasks to delete (at most 100).
-    """
-    repo, user = ctx.context.tasks, ctx.context.user_id
-
-    async def action() -> dict[str, Any]:
-        result = await repo.bulk_delete(user, task_ids)
-        return {"deleted": result.done, "not_found": result.not_found}
-
-    return await _run(ctx, f"Deleting {len(task_ids)} tasks", action)
-
-
-TASK_TOOLS: list[FunctionTool] = [
-    create_task,
-    list_tasks,
-    update_task,
-    delete_task,
-    complete_task,
-    bulk_complete_tasks,
-    bulk_delete_tasks,
-]
+def task_tools() -> list[FunctionTool]:
+    """The seven task tools, in catalog order."""
+    return [function_tool(operation) for operation in CATALOG]

@@ -1,0 +1,1 @@
+"""The REST door to the task tools, for the frontend's task panel."""
