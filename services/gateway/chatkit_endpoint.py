@@ -22,6 +22,9 @@ from litestar.datastructures import State
 from litestar.response import Stream
 
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
+from services.gateway.quotas.admission import admit_turn
+from services.gateway.quotas.stream_leases import holding
+from services.gateway.request_limits import check_message_length, read_body, require_json
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import relay_turn
 from shared.errors import InvalidInputError, ServiceUnavailableError
@@ -38,8 +41,10 @@ async def chatkit_endpoint(
     resources: GatewayResources,
     request_context: RequestContext,
 ) -> Response[bytes] | Stream:
-    body = await request.body()
+    require_json(request)
+    body = await read_body(request, resources.settings.limits.body_read_timeout_s)
     parsed = parse_chatkit_request(body)
+    check_message_length(parsed, resources.settings.limits.max_message_chars)
     if is_streaming_req(parsed):
         check_model_choice(parsed, resources.settings.gemini.allowed_models)
         return await _start_turn(parsed, body, resources, request_context)
@@ -63,19 +68,27 @@ async def _start_turn(
         request=body,
         enqueued_at_ms=int(time.time() * 1000),
     )
-    try:
-        await resources.turns.enqueue(turn)
-    except OSError as exc:  # redis-py's ConnectionError derives from it
-        raise ServiceUnavailableError("The turn queue is unreachable; try again shortly.") from exc
+    async with admit_turn(
+        resources.stream_leases, resources.daily_messages, parsed, context.user_id, turn.turn_id
+    ) as lease:
+        try:
+            await resources.turns.enqueue(turn)
+        except OSError as exc:  # redis-py's ConnectionError derives from it
+            raise ServiceUnavailableError(
+                "The turn queue is unreachable; try again shortly."
+            ) from exc
     settings = resources.settings
     return Stream(
-        relay_turn(
-            turn.turn_id,
-            resources.events,
-            resources.notifier,
-            resources.turns,
-            start_timeout_s=settings.gateway.turn_start_timeout_s,
-            heartbeat_interval_s=settings.worker.heartbeat_interval_s,
+        holding(
+            lease,
+            relay_turn(
+                turn.turn_id,
+                resources.events,
+                resources.notifier,
+                resources.turns,
+                start_timeout_s=settings.gateway.turn_start_timeout_s,
+                heartbeat_interval_s=settings.worker.heartbeat_interval_s,
+            ),
         ),
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "X-Turn-Id": turn.turn_id},

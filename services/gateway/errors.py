@@ -11,22 +11,30 @@ from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
 
-from shared.errors import TaskChatError
+from shared.errors import TaskChatError, TooManyRequestsError, UnauthorizedError
 
 logger = logging.getLogger(__name__)
 
 
-def _json(status_code: int, detail: str) -> Response[dict[str, object]]:
+def _json(
+    status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[dict[str, object]]:
     return Response(
         content={"status_code": status_code, "detail": detail},
         status_code=status_code,
         media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
 def _domain(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     assert isinstance(exc, TaskChatError)
-    return _json(exc.status_code, exc.detail)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    elif isinstance(exc, UnauthorizedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    return _json(exc.status_code, exc.detail, headers)
 
 
 def _not_found(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:

@@ -1,4 +1,4 @@
-"""Every Redis name the turn pipeline uses, in one place."""
+"""Every Redis name TaskChat uses (turn pipeline and quotas), in one place."""
 
 from __future__ import annotations
 
@@ -42,3 +42,24 @@ def turn_claim(turn_id: str) -> str:
 def turn_cancelled(turn_id: str) -> str:
     """Marks a turn its client abandoned, for a worker that picks it up after the fact."""
     return f"{PREFIX}:turn:{turn_id}:cancelled"
+
+
+# --- quotas (shared by every gateway replica, so they live in Redis) -------------------------
+
+DAILY_QUOTA_TTL_S = 2 * 86_400
+"""A day's message counter outlives its day a little, so no replica can recreate it at zero."""
+
+
+def daily_messages(user_id: str, day: str) -> str:
+    """Counter of the turns `user_id` started on UTC date `day` (YYYY-MM-DD)."""
+    return f"{PREFIX}:quota:messages:{day}:{user_id}"
+
+
+def open_streams(user_id: str) -> str:
+    """Sorted set of the user's open streams: turn id scored by its lease's expiry (ms)."""
+    return f"{PREFIX}:quota:streams:{user_id}"
+
+
+def anonymous_requests(client_ip: str, window: int) -> str:
+    """Requests without a valid token from `client_ip` in minute `window` (unix time // 60)."""
+    return f"{PREFIX}:ratelimit:anonymous:{window}:{client_ip}"
