@@ -94,9 +94,9 @@ async def holding(lease: StreamLease, frames: AsyncIterator[bytes]) -> AsyncIter
                 yield frame
     finally:
         renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
+        # Shielded: the client's disconnect cancels this task, and Litestar's (anyio) cancellation
+        # would cancel every further await here, release included.
         try:
-            await lease.release()
+            await asyncio.shield(lease.release())
         except OSError:
             logger.warning("could not release a stream lease; it lapses on its own")
