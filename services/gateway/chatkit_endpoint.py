@@ -24,7 +24,12 @@ from litestar.response import Stream
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.quotas.admission import admit_turn
 from services.gateway.quotas.stream_leases import holding
-from services.gateway.request_limits import check_message_length, read_body, require_json
+from services.gateway.request_limits import (
+    check_message_length,
+    read_body,
+    refuse_nul_characters,
+    require_json,
+)
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import relay_turn
 from shared.errors import InvalidInputError, ServiceUnavailableError
@@ -44,6 +49,7 @@ async def chatkit_endpoint(
     require_json(request)
     body = await read_body(request, resources.settings.limits.body_read_timeout_s)
     parsed = parse_chatkit_request(body)
+    refuse_nul_characters(body)
     check_message_length(parsed, resources.settings.limits.max_message_chars)
     if is_streaming_req(parsed):
         check_model_choice(parsed, resources.settings.gemini.allowed_models)

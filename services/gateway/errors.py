@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from chatkit.store import NotFoundError as ChatKitNotFoundError
 from litestar import MediaType, Request, Response
 from litestar.datastructures import State
@@ -64,6 +65,11 @@ def _rejected(_: Request[object, object, State], exc: Exception) -> Response[dic
     return _json(400, str(exc) or "The request does not fit this thread.")
 
 
+def _unstorable(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    # Postgres refuses NUL characters in text and jsonb; that is bad input, not a server fault.
+    return _json(400, "The request contains text that cannot be stored (a NUL character).")
+
+
 def _unexpected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     logger.exception("unhandled error", exc_info=exc)
     return _json(500, "Internal server error.")
@@ -76,5 +82,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     NotImplementedError: _unsupported,
     ValueError: _rejected,
+    asyncpg.CharacterNotInRepertoireError: _unstorable,
+    asyncpg.UntranslatableCharacterError: _unstorable,
     Exception: _unexpected,
 }

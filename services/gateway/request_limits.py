@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from chatkit.types import ChatKitReq, ThreadsAddUserMessageReq, ThreadsCreateReq
 from litestar import Request
@@ -41,3 +42,20 @@ def check_message_length(parsed: ChatKitReq, max_chars: int) -> None:
         raise InvalidInputError(
             f"The message is {length:,} characters long; the limit is {max_chars:,}."
         )
+
+
+def refuse_nul_characters(body: bytes) -> None:
+    """Postgres text cannot hold NUL (U+0000): refuse it here, with a 400, rather than fail to
+    store it later (in a worker, halfway through a turn). JSON can only carry it escaped."""
+    if b"\\u0000" not in body:
+        return
+    pending: list[object] = [json.loads(body)]  # iterative: nesting depth costs no stack
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInputError("Text in the request contains a NUL character (\\u0000).")
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
