@@ -1,12 +1,15 @@
 """Security through the real processes: quotas shared by gateway replicas and kept across a
-restart, the concurrent-stream limit, tokens never logged, and an identity provider's JWKS."""
+restart, the concurrent-stream limit, slow clients cut off, tokens never logged, and an identity
+provider's JWKS."""
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,7 +28,11 @@ DAILY_QUOTA = 3
 
 @pytest.fixture(scope="module")
 def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    limits = {"DAILY_MESSAGE_QUOTA": str(DAILY_QUOTA), "MAX_CONCURRENT_STREAMS": "1"}
+    limits = {
+        "DAILY_MESSAGE_QUOTA": str(DAILY_QUOTA),
+        "MAX_CONCURRENT_STREAMS": "1",
+        "BODY_READ_TIMEOUT_S": "1",
+    }
     with running_system(backends, tmp_path_factory, "e2e-security", limits) as running:
         yield running
 
@@ -174,3 +181,22 @@ def test_an_identity_providers_jwks_works_out_of_the_box(
             assert response.json()["detail"] == (
                 "Invalid session token: unknown signing key. Sign in again."
             )
+
+
+def test_a_client_that_trickles_its_body_is_cut_off(system: System) -> None:
+    gateway = urlsplit(system.gateway_url)
+    assert gateway.hostname is not None and gateway.port is not None
+    head = (
+        "POST /chatkit HTTP/1.1\r\n"
+        f"Host: {gateway.netloc}\r\n"
+        f"Authorization: Bearer {system.token('slow-client')}\r\n"
+        "Content-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n"
+        '{"type": '
+    )
+    with socket.create_connection((gateway.hostname, gateway.port), timeout=30) as sock:
+        sock.sendall(head.encode())  # ... and then nothing more
+        answer = sock.recv(65536)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 408"), answer
+    assert b"did not arrive within 1 s" in rest
