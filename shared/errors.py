@@ -31,3 +31,25 @@ class UnauthorizedError(TaskChatError):
 
 class ServiceUnavailableError(TaskChatError):
     status_code = 503
+
+
+class ForbiddenError(TaskChatError):
+    status_code = 403
+
+
+class UnsupportedMediaTypeError(TaskChatError):
+    status_code = 415
+
+
+class RequestTimeoutError(TaskChatError):
+    status_code = 408
+
+
+class TooManyRequestsError(TaskChatError):
+    """A limit was reached; `retry_after_s` becomes the `Retry-After` header."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)

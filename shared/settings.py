@@ -9,13 +9,56 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from shared.auth.public_keys import load_public_key
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 
 T = TypeVar("T")
+
+MIN_HS256_SECRET_BYTES = 32
+"""RFC 7518 3.2: an HS256 key must be at least as long as the hash output (256 bits)."""
+
+REDACTED = "***"
+_SECRET = {"secret": True}
+_URL = {"url": True}
+
+
+def redact_url(url: str) -> str:
+    """`url` without the password of its user-info part (DSNs often carry one)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username or ''}:{REDACTED}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Redacted:
+    """`repr`/`str` that never show secrets: settings end up in logs and tracebacks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                text = repr(REDACTED)
+            elif f.metadata.get("url") and isinstance(value, str):
+                text = repr(redact_url(value))
+            else:
+                text = repr(value)
+            shown.append(f"{f.name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
 
 
 class SettingsError(ValueError):
@@ -79,6 +122,15 @@ class _Reader:
 
         return self._parsed(name, default, parse, "a positive number of seconds")
 
+    def seconds_between(self, name: str, default: float, low: float, high: float) -> float:
+        def parse(raw: str) -> float:
+            number = float(raw)
+            if not low <= number <= high:
+                raise ValueError
+            return number
+
+        return self._parsed(name, default, parse, f"a number of seconds from {low} to {high}")
+
     def optional_int(self, name: str, *, minimum: int) -> int | None:
         if self._raw(name) is None:
             return None
@@ -139,9 +191,9 @@ class _Reader:
         return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-@dataclass(frozen=True, slots=True)
-class DatabaseSettings:
-    url: str
+@dataclass(frozen=True, slots=True, repr=False)
+class DatabaseSettings(_Redacted):
+    url: str = field(metadata=_URL)
     """`DATABASE_URL`: PostgreSQL DSN, e.g. postgresql://user@127.0.0.1:5432/taskchat."""
     pool_min_size: int = 1
     """`DATABASE_POOL_MIN`: connections opened at start-up."""
@@ -149,15 +201,15 @@ class DatabaseSettings:
     """`DATABASE_POOL_MAX`: upper bound on connections per process."""
 
 
-@dataclass(frozen=True, slots=True)
-class RedisSettings:
-    url: str
+@dataclass(frozen=True, slots=True, repr=False)
+class RedisSettings(_Redacted):
+    url: str = field(metadata=_URL)
     """`REDIS_URL`: redis://host:port/db."""
 
 
-@dataclass(frozen=True, slots=True)
-class GeminiSettings:
-    api_key: str
+@dataclass(frozen=True, slots=True, repr=False)
+class GeminiSettings(_Redacted):
+    api_key: str = field(metadata=_SECRET)
     """`GEMINI_API_KEY`: key for Gemini's OpenAI endpoint (any value for the emulator)."""
     base_url: str = DEFAULT_GEMINI_BASE_URL
     """`GEMINI_BASE_URL`: the OpenAI-compatible endpoint."""
@@ -215,12 +267,42 @@ class TranscriptionSettings:
     """`TRANSCRIPTION_MAX_BYTES`: largest audio clip accepted."""
 
 
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
-    jwt_secret: str
-    """`JWT_SECRET`: HS256 secret that signs user tokens."""
+@dataclass(frozen=True, slots=True, repr=False)
+class AuthSettings(_Redacted):
+    jwt_secret: str | None = field(default=None, metadata=_SECRET)
+    """`JWT_SECRET`: HS256 secret (32 bytes or more) shared with the identity provider."""
+    jwt_public_key: str | None = None
+    """`JWT_PUBLIC_KEY`: PEM public key (RSA, EC P-256 or Ed25519) that verifies tokens."""
+    jwks_url: str | None = None
+    """`JWT_JWKS_URL`: the identity provider's JWKS (Better Auth: <base>/api/auth/jwks)."""
+    audience: str | None = None
+    """`JWT_AUDIENCE`: required `aud` when set."""
+    issuer: str | None = None
+    """`JWT_ISSUER`: required `iss` when set."""
+    leeway_s: float = 30.0
+    """`JWT_LEEWAY_S`: clock skew tolerated on `exp`, `nbf` and `iat`."""
+    jwks_refresh_cooldown_s: float = 60.0
+    """`JWT_JWKS_COOLDOWN_S`: least time between two JWKS fetches caused by unknown `kid`s."""
+    jwks_max_age_s: float = 3600.0
+    """`JWT_JWKS_MAX_AGE_S`: cached keys are fetched again after this long."""
     cookie_name: str = "auth_token"
     """`AUTH_COOKIE_NAME`: httpOnly cookie carrying the token."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    daily_messages: int = 100
+    """`DAILY_MESSAGE_QUOTA`: turns (messages, retries, tool outputs) per user per UTC day."""
+    concurrent_streams: int = 3
+    """`MAX_CONCURRENT_STREAMS`: answers one user may stream at once."""
+    stream_lease_s: float = 60.0
+    """`STREAM_LEASE_S`: a stream slot left by a crashed gateway is free again after this."""
+    anonymous_requests_per_minute: int = 60
+    """`ANONYMOUS_RATE_PER_MINUTE`: requests per client IP per minute without a valid token."""
+    max_message_chars: int = 8000
+    """`MAX_MESSAGE_CHARS`: longest user message (text parts together)."""
+    body_read_timeout_s: float = 30.0
+    """`BODY_READ_TIMEOUT_S`: a client that has not sent its whole body by then gets a 408."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +313,7 @@ class GatewaySettings:
     """`GATEWAY_PORT`."""
     allowed_origins: tuple[str, ...] = ()
     """`ALLOWED_ORIGINS`: exact origins allowed by CORS (comma-separated); never a wildcard."""
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 1024 * 1024
     """`CHATKIT_MAX_BODY_BYTES`: largest accepted /chatkit request body."""
     turn_start_timeout_s: float = 30.0
     """`TURN_START_TIMEOUT_S`: longest a queued turn waits for a worker before the user is told."""
@@ -339,6 +421,7 @@ class Settings:
     attachments: AttachmentSettings
     transcription: TranscriptionSettings
     mcp: McpClientSettings = field(default_factory=McpClientSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
@@ -401,15 +484,20 @@ class Settings:
             history_items=r.integer("AGENT_HISTORY_ITEMS", 50, minimum=1),
             system_prompt_file=prompt_file,
         )
-        auth = AuthSettings(
-            jwt_secret=r.required("JWT_SECRET", "the HS256 secret that signs user tokens"),
-            cookie_name=r.text("AUTH_COOKIE_NAME", "auth_token"),
+        auth = _auth_settings(r)
+        limits = LimitSettings(
+            daily_messages=r.integer("DAILY_MESSAGE_QUOTA", 100, minimum=1),
+            concurrent_streams=r.integer("MAX_CONCURRENT_STREAMS", 3, minimum=1),
+            stream_lease_s=r.seconds("STREAM_LEASE_S", 60.0),
+            anonymous_requests_per_minute=r.integer("ANONYMOUS_RATE_PER_MINUTE", 60, minimum=1),
+            max_message_chars=r.integer("MAX_MESSAGE_CHARS", 8000, minimum=1),
+            body_read_timeout_s=r.seconds("BODY_READ_TIMEOUT_S", 30.0),
         )
         gateway = GatewaySettings(
             host=r.text("GATEWAY_HOST", "127.0.0.1"),
             port=r.integer("GATEWAY_PORT", 8000, minimum=1),
             allowed_origins=r.csv("ALLOWED_ORIGINS"),
-            max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1_000_000, minimum=1024),
+            max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             turn_start_timeout_s=r.seconds("TURN_START_TIMEOUT_S", 30.0),
             sse_heartbeat_s=r.seconds("SSE_HEARTBEAT_S", 15.0),
             on_disconnect=r.choice("ON_DISCONNECT", ("cancel", "continue")) or "cancel",
@@ -456,5 +544,64 @@ class Settings:
         if r.problems:
             raise SettingsError(r.problems)
         return cls(
-            database, redis, gemini, agent, auth, gateway, worker, attachments, transcription, mcp
+            database,
+            redis,
+            gemini,
+            agent,
+            auth,
+            gateway,
+            worker,
+            attachments,
+            transcription,
+            mcp,
+            limits,
         )
+
+
+def _auth_settings(r: _Reader) -> AuthSettings:
+    """Exactly one way to verify tokens: an HS256 secret, a PEM public key or a JWKS URL."""
+    secret = r.optional("JWT_SECRET")
+    public_key = r.optional("JWT_PUBLIC_KEY")
+    if public_key is not None:  # env files often carry a PEM on one line with literal \n
+        public_key = public_key.replace("\\n", "\n")
+    jwks_url = r.optional("JWT_JWKS_URL")
+    chosen = [
+        name
+        for name, value in (
+            ("JWT_SECRET", secret),
+            ("JWT_PUBLIC_KEY", public_key),
+            ("JWT_JWKS_URL", jwks_url),
+        )
+        if value is not None
+    ]
+    if not chosen:
+        r.problems.append(
+            "JWT_SECRET is not set (the HS256 secret that signs user tokens; or set "
+            "JWT_PUBLIC_KEY or JWT_JWKS_URL to verify an identity provider's tokens)"
+        )
+    elif len(chosen) > 1:
+        r.problems.append(f"set only one of {', '.join(chosen)} (one way to verify tokens)")
+    if secret is not None and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+        r.problems.append(
+            f"JWT_SECRET is {len(secret.encode())} bytes; HS256 needs at least "
+            f"{MIN_HS256_SECRET_BYTES} (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
+        )
+    if public_key is not None:
+        try:
+            load_public_key(public_key)
+        except ValueError as exc:
+            r.problems.append(f"JWT_PUBLIC_KEY is not a usable PEM public key: {exc}")
+    if jwks_url is not None:
+        jwks_url = r.url("JWT_JWKS_URL", None, ("http", "https"), "")
+    return AuthSettings(
+        jwt_secret=secret,
+        jwt_public_key=public_key,
+        jwks_url=jwks_url,
+        audience=r.optional("JWT_AUDIENCE"),
+        issuer=r.optional("JWT_ISSUER"),
+        leeway_s=r.seconds_between("JWT_LEEWAY_S", 30.0, 0, 300),
+        jwks_refresh_cooldown_s=r.seconds("JWT_JWKS_COOLDOWN_S", 60.0),
+        jwks_max_age_s=r.seconds("JWT_JWKS_MAX_AGE_S", 3600.0),
+        cookie_name=r.text("AUTH_COOKIE_NAME", "auth_token"),
+    )

@@ -22,6 +22,14 @@ from litestar.datastructures import State
 from litestar.response import Stream
 
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
+from services.gateway.quotas.admission import admit_turn
+from services.gateway.quotas.stream_leases import holding
+from services.gateway.request_limits import (
+    check_message_length,
+    read_body,
+    refuse_nul_characters,
+    require_json,
+)
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import SSE_HEADERS
 from services.gateway.turn_resume import parse_last_event_id, rejoin_stream
@@ -37,13 +45,16 @@ async def chatkit_endpoint(
     resources: GatewayResources,
     request_context: RequestContext,
 ) -> Response[bytes] | Stream:
+    require_json(request)
     last_event_id = request.headers.get("last-event-id")
     if last_event_id:
         # A client re-joining the turn whose stream it lost; the repeated body is not needed.
         turn_id, after_seq = parse_last_event_id(last_event_id)
         return await rejoin_stream(turn_id, after_seq, resources, request_context)
-    body = await request.body()
+    body = await read_body(request, resources.settings.limits.body_read_timeout_s)
     parsed = parse_chatkit_request(body)
+    refuse_nul_characters(body)
+    check_message_length(parsed, resources.settings.limits.max_message_chars)
     if is_streaming_req(parsed):
         check_model_choice(parsed, resources.settings.gemini.allowed_models)
         return await _start_turn(parsed, body, resources, request_context)
@@ -68,8 +79,14 @@ async def _start_turn(
         enqueued_at_ms=int(time.time() * 1000),
         thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
     )
+    # The user's stream slot and today's message, or a 429 before any stream starts; the slot is
+    # held until the stream ends.
+    async with admit_turn(
+        resources.stream_leases, resources.daily_messages, parsed, context.user_id, turn.turn_id
+    ) as lease:
+        frames = holding(lease, resources.streams.start(turn))
     return Stream(
-        resources.streams.start(turn),
+        frames,
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "X-Turn-Id": turn.turn_id},
     )

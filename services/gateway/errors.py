@@ -13,22 +13,30 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from shared.errors import TaskChatError
+from shared.errors import TaskChatError, TooManyRequestsError, UnauthorizedError
 
 logger = logging.getLogger(__name__)
 
 
-def _json(status_code: int, detail: str) -> Response[dict[str, object]]:
+def _json(
+    status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[dict[str, object]]:
     return Response(
         content={"status_code": status_code, "detail": detail},
         status_code=status_code,
         media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
 def _domain(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     assert isinstance(exc, TaskChatError)
-    return _json(exc.status_code, exc.detail)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    elif isinstance(exc, UnauthorizedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    return _json(exc.status_code, exc.detail, headers)
 
 
 def _not_found(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
@@ -66,6 +74,11 @@ def _unavailable(_: Request[object, object, State], exc: Exception) -> Response[
     return response
 
 
+def _unstorable(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
+    # Postgres refuses NUL characters in text and jsonb; that is bad input, not a server fault.
+    return _json(400, "The request contains text that cannot be stored (a NUL character).")
+
+
 def _unexpected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     logger.exception("unhandled error", exc_info=exc)
     return _json(500, "Internal server error.")
@@ -84,5 +97,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     asyncpg.PostgresConnectionError: _unavailable,
     asyncpg.exceptions.OperatorInterventionError: _unavailable,
     RedisError: _unavailable,
+    asyncpg.CharacterNotInRepertoireError: _unstorable,
+    asyncpg.UntranslatableCharacterError: _unstorable,
     Exception: _unexpected,
 }

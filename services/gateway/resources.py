@@ -8,21 +8,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import httpx
 from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.connections import create_pool as arq_pool
 
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.attachments.thread_cleanup import AttachmentCleaningStore
+from services.gateway.auth.jwks import JwksKeys
+from services.gateway.auth.verifier import KeySource, TokenVerifier, static_key
 from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.draining import DrainState
+from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
+from services.gateway.quotas.daily_messages import DailyMessageQuota
+from services.gateway.quotas.stream_leases import StreamLeases
 from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turn_events import TurnEventNotifier
 from services.gateway.turn_streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
-from shared.settings import Settings
+from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
 from shared.turns.event_log import TurnEventLog
@@ -43,6 +49,29 @@ class GatewayResources:
     chatkit: GatewayChatKitServer
     turns: TurnQueue
     streams: TurnStreams
+    verifier: TokenVerifier
+    anonymous_rate: AnonymousRateLimit
+    daily_messages: DailyMessageQuota
+    stream_leases: StreamLeases
+
+
+JWKS_TIMEOUT_S = 5.0
+
+
+def build_verifier(settings: AuthSettings, http: httpx.AsyncClient) -> TokenVerifier:
+    """The token verifier for whichever of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL is set."""
+    keys: KeySource | None = static_key(settings)
+    if keys is None:
+        assert settings.jwks_url is not None  # Settings.from_env demands one of the three
+        keys = JwksKeys(
+            settings.jwks_url,
+            http,
+            cooldown_s=settings.jwks_refresh_cooldown_s,
+            max_age_s=settings.jwks_max_age_s,
+        )
+    return TokenVerifier(
+        keys, audience=settings.audience, issuer=settings.issuer, leeway_s=settings.leeway_s
+    )
 
 
 @asynccontextmanager
@@ -57,6 +86,7 @@ async def open_resources(
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
         transcriber = Transcriber(settings.transcription, settings.gemini)
+        jwks_http = httpx.AsyncClient(timeout=JWKS_TIMEOUT_S, follow_redirects=True)
         notifier = TurnEventNotifier(redis)
         listening = asyncio.create_task(notifier.run())
         try:
@@ -87,8 +117,17 @@ async def open_resources(
                     WorkerRegistry(redis, settings.worker.liveness_ttl_s),
                     draining,
                 ),
+                verifier=build_verifier(settings.auth, jwks_http),
+                anonymous_rate=AnonymousRateLimit(
+                    redis, settings.limits.anonymous_requests_per_minute
+                ),
+                daily_messages=DailyMessageQuota(redis, settings.limits.daily_messages),
+                stream_leases=StreamLeases(
+                    redis, settings.limits.concurrent_streams, settings.limits.stream_lease_s
+                ),
             )
         finally:
+            await jwks_http.aclose()
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening

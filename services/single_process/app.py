@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from chatkit.server import StreamingResult
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
@@ -13,8 +14,8 @@ from redis.asyncio import Redis
 
 from services.agent.runtime import WorkerRuntime, open_runtime
 from services.gateway.auth.identity import token_from_request
-from services.gateway.auth.tokens import verify_token
 from services.gateway.errors import EXCEPTION_HANDLERS
+from services.gateway.resources import build_verifier
 from services.gateway.turn_relay import SSE_HEADERS
 from shared.request_context import RequestContext
 from shared.settings import Settings
@@ -24,21 +25,24 @@ def create_single_process_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis.url)
+        http = httpx.AsyncClient()  # for a JWKS, when tokens are verified with one
         try:
             runtime = await open_runtime(settings, redis)
             try:
                 app.state.runtime = runtime
+                app.state.verifier = build_verifier(settings.auth, http)
                 yield
             finally:
                 await runtime.close()
         finally:
+            await http.aclose()
             await redis.aclose()
 
     @post("/chatkit", status_code=200)
     async def chatkit(request: Request[object, object, State]) -> Response[bytes] | Stream:
         runtime: WorkerRuntime = request.app.state.runtime
-        token = token_from_request(request, settings.auth.cookie_name)
-        context = RequestContext(user_id=verify_token(settings.auth.jwt_secret, token))
+        token, _ = token_from_request(request, settings.auth.cookie_name)
+        context = RequestContext(user_id=await request.app.state.verifier.verify(token))
         result = await runtime.server.process(await request.body(), context)
         if isinstance(result, StreamingResult):
             return Stream(result, media_type="text/event-stream", headers=SSE_HEADERS)

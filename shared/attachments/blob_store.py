@@ -14,6 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import UserScopedDb
 from shared.settings import AttachmentSettings
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -29,12 +30,13 @@ class BlobStore(Protocol):
 
 class PostgresBlobStore:
     def __init__(self, pool: DbPool) -> None:
-        self._pool = pool
+        self._db = UserScopedDb(pool)
 
     async def put(self, user_id: str, attachment_id: str, data: bytes) -> None:
         # The attachment row must be the user's; if it was deleted meanwhile, nothing is kept.
         with contextlib.suppress(asyncpg.ForeignKeyViolationError):
-            await self._pool.execute(
+            await self._db.execute(
+                user_id,
                 "INSERT INTO attachment_blobs (attachment_id, user_id, bytes)"
                 " SELECT id, user_id, $3 FROM attachments WHERE id = $1 AND user_id = $2"
                 " ON CONFLICT (attachment_id) DO UPDATE SET bytes = excluded.bytes",
@@ -44,7 +46,8 @@ class PostgresBlobStore:
             )
 
     async def get(self, user_id: str, attachment_id: str) -> bytes | None:
-        data = await self._pool.fetchval(
+        data = await self._db.fetchval(
+            user_id,
             "SELECT bytes FROM attachment_blobs WHERE attachment_id = $1 AND user_id = $2",
             attachment_id,
             user_id,
@@ -52,7 +55,8 @@ class PostgresBlobStore:
         return bytes(data) if data is not None else None
 
     async def delete(self, user_id: str, attachment_id: str) -> None:
-        await self._pool.execute(
+        await self._db.execute(
+            user_id,
             "DELETE FROM attachment_blobs WHERE attachment_id = $1 AND user_id = $2",
             attachment_id,
             user_id,

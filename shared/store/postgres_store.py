@@ -1,6 +1,7 @@
 """ChatKit's `Store` on PostgreSQL, shared by the gateway and every agent worker.
 
-Every statement is scoped to `context.user_id`: another user's thread, item or attachment is
+Every statement is scoped to `context.user_id` and runs in a transaction that row-level security
+confines to that user (`shared/db/user_scope.py`): another user's thread, item or attachment is
 reported exactly like a missing one (`chatkit.store.NotFoundError`), so ids leak nothing.
 Item order is the `thread_items.seq` identity column, never the client-supplied `created_at`.
 """
@@ -15,6 +16,7 @@ from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import UserScopedDb
 from shared.errors import InvalidInputError
 from shared.request_context import RequestContext
 from shared.store import codec
@@ -59,7 +61,7 @@ class PostgresStore(Store[RequestContext]):
     """Threads, items, attachments and feedback in Postgres, scoped to the request's user."""
 
     def __init__(self, pool: DbPool) -> None:
-        self._pool = pool
+        self._db = UserScopedDb(pool)
 
     # --- ids ---------------------------------------------------------------------------------
 
@@ -77,8 +79,11 @@ class PostgresStore(Store[RequestContext]):
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
         """The user's thread metadata; `NotFoundError` if missing or someone else's."""
-        data = await self._pool.fetchval(
-            "SELECT data FROM threads WHERE id = $1 AND user_id = $2", thread_id, context.user_id
+        data = await self._db.fetchval(
+            context.user_id,
+            "SELECT data FROM threads WHERE id = $1 AND user_id = $2",
+            thread_id,
+            context.user_id,
         )
         if data is None:
             raise NotFoundError(f"Thread {thread_id} not found")
@@ -86,14 +91,18 @@ class PostgresStore(Store[RequestContext]):
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         """Insert or update the thread; `NotFoundError` if the id belongs to another user."""
-        saved = await self._pool.fetchval(
-            SAVE_THREAD,
-            thread.id,
-            context.user_id,
-            _aware(thread.created_at),
-            thread.title,
-            codec.dump_thread(thread),
-        )
+        try:
+            saved = await self._db.fetchval(
+                context.user_id,
+                SAVE_THREAD,
+                thread.id,
+                context.user_id,
+                _aware(thread.created_at),
+                thread.title,
+                codec.dump_thread(thread),
+            )
+        except asyncpg.InsufficientPrivilegeError:
+            saved = None  # the id is another user's thread: row security refused the upsert
         if saved is None:
             raise NotFoundError(f"Thread {thread.id} not found")
 
@@ -102,7 +111,7 @@ class PostgresStore(Store[RequestContext]):
     ) -> Page[ThreadMetadata]:
         """A page of the user's threads by (created_at, id); `after` is the last id seen."""
         limit = _check_page(limit, order)
-        async with self._pool.acquire() as conn:
+        async with self._db.transaction(context.user_id) as conn:
             if after is None:
                 rows = await conn.fetch(
                     threads_page_query(order, keyset=False), context.user_id, limit + 1
@@ -131,7 +140,8 @@ class PostgresStore(Store[RequestContext]):
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         """Delete the thread; its items, attachments and feedback go with it (FK cascades)."""
-        deleted = await self._pool.fetchval(
+        deleted = await self._db.fetchval(
+            context.user_id,
             "DELETE FROM threads WHERE id = $1 AND user_id = $2 RETURNING id",
             thread_id,
             context.user_id,
@@ -151,7 +161,7 @@ class PostgresStore(Store[RequestContext]):
     ) -> Page[ThreadItem]:
         """A page of the thread's items in insertion order; `after` is the last id seen."""
         limit = _check_page(limit, order)
-        async with self._pool.acquire() as conn:
+        async with self._db.transaction(context.user_id) as conn:
             found = await conn.fetchrow(FIND_THREAD_AND_CURSOR, thread_id, context.user_id, after)
             if found is None:
                 raise NotFoundError(f"Thread {thread_id} not found")
@@ -182,7 +192,9 @@ class PostgresStore(Store[RequestContext]):
         """The thread's newest `limit` items, oldest first: the history worth sending a model."""
         if limit < 1:
             raise InvalidInputError(f"limit must be at least 1, not {limit}")
-        rows = await self._pool.fetch(RECENT_ITEMS, thread_id, context.user_id, limit)
+        rows = await self._db.fetch(
+            context.user_id, RECENT_ITEMS, thread_id, context.user_id, limit
+        )
         if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
         # An empty thread yields one row with NULL data (the LEFT JOIN keeps the thread row).
@@ -204,7 +216,8 @@ class PostgresStore(Store[RequestContext]):
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:
-            seq = await self._pool.fetchval(
+            seq = await self._db.fetchval(
+                context.user_id,
                 UPSERT_ITEM,
                 item.id,
                 thread_id,
@@ -216,13 +229,16 @@ class PostgresStore(Store[RequestContext]):
         except asyncpg.ForeignKeyViolationError:
             # The thread was deleted between the ownership check and the insert.
             seq = None
+        except asyncpg.InsufficientPrivilegeError:
+            seq = None  # the item id is another user's: row security refused the upsert
         if seq is None:
             # Not the user's thread, or the item id already lives in another thread/user.
             raise NotFoundError(f"Thread {thread_id} not found")
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of the user's thread; `NotFoundError` otherwise."""
-        data = await self._pool.fetchval(
+        data = await self._db.fetchval(
+            context.user_id,
             "SELECT data FROM thread_items WHERE id = $1 AND thread_id = $2 AND user_id = $3",
             item_id,
             thread_id,
@@ -240,7 +256,7 @@ class PostgresStore(Store[RequestContext]):
         Deleting an item that is not stored is a no-op: chatkit emits removals for streamed
         items that never reached `thread.item.done` (e.g. after a guardrail trips).
         """
-        async with self._pool.acquire() as conn:
+        async with self._db.transaction(context.user_id) as conn:
             deleted = await conn.fetchval(
                 "DELETE FROM thread_items WHERE id = $1 AND thread_id = $2 AND user_id = $3"
                 " RETURNING id",
@@ -260,7 +276,8 @@ class PostgresStore(Store[RequestContext]):
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
         """Insert or update attachment metadata; its thread, if set, must be the user's."""
         try:
-            saved = await self._pool.fetchval(
+            saved = await self._db.fetchval(
+                context.user_id,
                 SAVE_ATTACHMENT,
                 attachment.id,
                 context.user_id,
@@ -269,14 +286,15 @@ class PostgresStore(Store[RequestContext]):
                 attachment.name,
                 codec.dump_attachment(attachment),
             )
-        except asyncpg.ForeignKeyViolationError:
-            saved = None
+        except (asyncpg.ForeignKeyViolationError, asyncpg.InsufficientPrivilegeError):
+            saved = None  # a thread that vanished, or an id that is another user's
         if saved is None:
             raise NotFoundError(f"Attachment {attachment.id} not found")
 
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         """The user's attachment metadata; `NotFoundError` otherwise."""
-        data = await self._pool.fetchval(
+        data = await self._db.fetchval(
+            context.user_id,
             "SELECT data FROM attachments WHERE id = $1 AND user_id = $2",
             attachment_id,
             context.user_id,
@@ -287,7 +305,8 @@ class PostgresStore(Store[RequestContext]):
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         """Delete the user's attachment metadata; `NotFoundError` if missing or not theirs."""
-        deleted = await self._pool.fetchval(
+        deleted = await self._db.fetchval(
+            context.user_id,
             "DELETE FROM attachments WHERE id = $1 AND user_id = $2 RETURNING id",
             attachment_id,
             context.user_id,
@@ -302,7 +321,7 @@ class PostgresStore(Store[RequestContext]):
     ) -> None:
         """Record the user's feedback on items of their thread; repeating it replaces the kind."""
         wanted = sorted(set(item_ids))
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._db.transaction(context.user_id) as conn:
             owned = await conn.fetchval(OWNED_ITEMS, thread_id, context.user_id, wanted)
             # NULL: the thread is not the user's; fewer ids: some item is not in that thread.
             if owned is None:
@@ -320,7 +339,7 @@ class PostgresStore(Store[RequestContext]):
 
     async def load_feedback(self, thread_id: str, context: RequestContext) -> dict[str, str]:
         """The user's feedback on the thread: item id -> kind; `NotFoundError` if not theirs."""
-        rows = await self._pool.fetch(LOAD_FEEDBACK, thread_id, context.user_id)
+        rows = await self._db.fetch(context.user_id, LOAD_FEEDBACK, thread_id, context.user_id)
         if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
         return {row["item_id"]: row["kind"] for row in rows if row["item_id"] is not None}

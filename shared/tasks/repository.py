@@ -15,6 +15,7 @@ from typing import Final
 import asyncpg
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import UserScopedDb
 from shared.errors import InvalidInputError, NotFoundError
 from shared.tasks.models import BulkResult, Task, TaskPage
 from shared.tasks.validation import (
@@ -113,7 +114,7 @@ class TaskRepository:
     """CRUD and bulk operations on one user's tasks at a time."""
 
     def __init__(self, pool: DbPool) -> None:
-        self._pool = pool
+        self._db = UserScopedDb(pool)
 
     async def create(
         self,
@@ -125,7 +126,8 @@ class TaskRepository:
         priority: str | None = None,
     ) -> Task:
         """Create a pending task."""
-        row = await self._pool.fetchrow(
+        row = await self._db.fetchrow(
+            user_id,
             _INSERT,
             user_id,
             clean_title(title),
@@ -138,7 +140,7 @@ class TaskRepository:
 
     async def list(self, user_id: str, status: TaskStatus = "all") -> builtins.list[Task]:
         """The user's tasks with the given status, oldest first."""
-        rows = await self._pool.fetch(_LIST, user_id, _STATUS_FILTER[check_status(status)])
+        rows = await self._db.fetch(user_id, _LIST, user_id, _STATUS_FILTER[check_status(status)])
         return [_task(row) for row in rows]
 
     async def list_recent(
@@ -146,11 +148,11 @@ class TaskRepository:
     ) -> TaskPage:
         """The newest `limit` tasks with the given status, and how many match in all."""
         completed = _STATUS_FILTER[check_status(status)]
-        rows = await self._pool.fetch(_RECENT, user_id, completed, limit)
+        rows = await self._db.fetch(user_id, _RECENT, user_id, completed, limit)
         if rows:
             total: int = rows[0]["total"]
         else:  # nothing on this page, but an empty page says nothing about the whole
-            total = 0 if limit > 0 else await self._pool.fetchval(_COUNT, user_id, completed)
+            total = 0 if limit > 0 else await self._db.fetchval(user_id, _COUNT, user_id, completed)
         return TaskPage(tasks=[_task(row) for row in rows], total=total)
 
     async def get(self, user_id: str, task_id: int) -> Task:
@@ -207,7 +209,7 @@ class TaskRepository:
         """Mark one task completed (completing it again is harmless)."""
         if not is_storable_id(task_id):
             raise _not_found(task_id)
-        rows = await self._pool.fetch(_COMPLETE, user_id, [task_id])
+        rows = await self._db.fetch(user_id, _COMPLETE, user_id, [task_id])
         if not rows:
             raise _not_found(task_id)
         return _task(rows[0])
@@ -215,19 +217,23 @@ class TaskRepository:
     async def bulk_complete(self, user_id: str, task_ids: Sequence[int]) -> BulkResult:
         """Mark up to 100 tasks completed in one statement."""
         ids = clean_task_ids(task_ids)
-        rows = await self._pool.fetch(_COMPLETE, user_id, [i for i in ids if is_storable_id(i)])
+        rows = await self._db.fetch(
+            user_id, _COMPLETE, user_id, [i for i in ids if is_storable_id(i)]
+        )
         return _bulk_result(ids, {row["id"] for row in rows})
 
     async def bulk_delete(self, user_id: str, task_ids: Sequence[int]) -> BulkResult:
         """Delete up to 100 tasks in one statement."""
         ids = clean_task_ids(task_ids)
-        rows = await self._pool.fetch(_BULK_DELETE, user_id, [i for i in ids if is_storable_id(i)])
+        rows = await self._db.fetch(
+            user_id, _BULK_DELETE, user_id, [i for i in ids if is_storable_id(i)]
+        )
         return _bulk_result(ids, {row["id"] for row in rows})
 
     async def _one(self, query: str, user_id: str, task_id: int, *args: object) -> Task:
         if not is_storable_id(task_id):
             raise _not_found(task_id)
-        row = await self._pool.fetchrow(query, user_id, task_id, *args)
+        row = await self._db.fetchrow(user_id, query, user_id, task_id, *args)
         if row is None:
             raise _not_found(task_id)
         return _task(row)

@@ -1,4 +1,4 @@
-"""Every Redis name the turn pipeline uses, in one place."""
+"""Every Redis name TaskChat uses (turn pipeline and quotas), in one place."""
 
 from __future__ import annotations
 
@@ -54,3 +54,24 @@ def turn_owner(turn_id: str) -> str:
 def thread_turn(thread_id: str) -> str:
     """Held (value: the turn id) while a turn of the thread is queued or running: one at a time."""
     return f"{PREFIX}:thread:{thread_id}:turn"
+
+
+# --- quotas (shared by every gateway replica, so they live in Redis) -------------------------
+
+DAILY_QUOTA_TTL_S = 2 * 86_400
+"""A day's message counter outlives its day a little, so no replica can recreate it at zero."""
+
+
+def daily_messages(user_id: str, day: str) -> str:
+    """Counter of the turns `user_id` started on UTC date `day` (YYYY-MM-DD)."""
+    return f"{PREFIX}:quota:messages:{day}:{user_id}"
+
+
+def open_streams(user_id: str) -> str:
+    """Sorted set of the user's open streams: turn id scored by its lease's expiry (ms)."""
+    return f"{PREFIX}:quota:streams:{user_id}"
+
+
+def anonymous_requests(client_ip: str, window: int) -> str:
+    """Requests without a valid token from `client_ip` in minute `window` (unix time // 60)."""
+    return f"{PREFIX}:ratelimit:anonymous:{window}:{client_ip}"

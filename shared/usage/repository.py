@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import UserScopedDb
 
 
 class TurnUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,10 +27,11 @@ class UsageTotals(msgspec.Struct, frozen=True):
 
 class UsageRepository:
     def __init__(self, pool: DbPool) -> None:
-        self._pool = pool
+        self._db = UserScopedDb(pool)
 
     async def record(self, usage: TurnUsage) -> None:
-        await self._pool.execute(
+        await self._db.execute(
+            usage.user_id,
             "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
             " input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             usage.user_id,
@@ -42,7 +44,8 @@ class UsageRepository:
         )
 
     async def for_turn(self, user_id: str, turn_id: str) -> list[TurnUsage]:
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
+            user_id,
             "SELECT user_id, thread_id, turn_id, model, requests, input_tokens, output_tokens"
             " FROM turn_usage WHERE user_id = $1 AND turn_id = $2 ORDER BY id",
             user_id,
@@ -51,7 +54,8 @@ class UsageRepository:
         return [TurnUsage(**dict(row)) for row in rows]
 
     async def totals_for_user(self, user_id: str) -> UsageTotals:
-        row = await self._pool.fetchrow(
+        row = await self._db.fetchrow(
+            user_id,
             "SELECT count(*) AS turns, coalesce(sum(requests), 0) AS requests,"
             " coalesce(sum(input_tokens), 0) AS input_tokens,"
             " coalesce(sum(output_tokens), 0) AS output_tokens"

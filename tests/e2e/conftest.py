@@ -23,6 +23,8 @@ from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healt
 # integration tests'.
 _REDIS_DBS = itertools.cycle(range(1, 15))
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
+FRONTEND_ORIGIN = "http://chat.test"
+"""The one origin whose cookie-authenticated requests the e2e gateways accept."""
 
 
 @dataclass
@@ -81,6 +83,7 @@ def start_system(
         "TURN_HEARTBEAT_S": "0.5",
         "TURN_START_TIMEOUT_S": "10",
         "LOG_LEVEL": "INFO",
+        "ALLOWED_ORIGINS": FRONTEND_ORIGIN,
         **extra_env,
     }
     system = System(f"http://127.0.0.1:{gateway_port}", emulator_url, env, processes)

@@ -7,7 +7,7 @@ import pytest
 
 from services.gateway.auth.tokens import issue_token
 from tests.e2e.chatkit_client import ChatKitClient
-from tests.e2e.conftest import System
+from tests.e2e.conftest import FRONTEND_ORIGIN, System
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,7 @@ def test_cookie_authentication(system: System) -> None:
         f"{system.gateway_url}/api/chatkit",
         json={"type": "threads.list", "params": {}},
         cookies={"auth_token": system.token("cookie-user")},
+        headers={"Origin": FRONTEND_ORIGIN},
     )
     assert response.status_code == 200
     assert response.json()["data"] == []
@@ -52,7 +53,10 @@ def test_invalid_requests_are_400(system: System, body: bytes, expected: str) ->
     response = httpx.post(
         f"{system.gateway_url}/chatkit",
         content=body,
-        headers={"Authorization": f"Bearer {system.token('dan')}"},
+        headers={
+            "Authorization": f"Bearer {system.token('dan')}",
+            "Content-Type": "application/json",
+        },
     )
     assert response.status_code == 400, response.text
     assert expected in response.json()["detail"]
@@ -71,6 +75,9 @@ def test_oversized_body_is_413(system: System) -> None:
     response = httpx.post(
         f"{system.gateway_url}/chatkit",
         content=b"{" + b" " * 2_000_000 + b"}",
-        headers={"Authorization": f"Bearer {system.token('frank')}"},
+        headers={
+            "Authorization": f"Bearer {system.token('frank')}",
+            "Content-Type": "application/json",
+        },
     )
     assert response.status_code == 413

@@ -86,7 +86,7 @@ async def gateway(
     settings = Settings.from_env(env, needs_model=False)
     blobs = build_blob_store(settings.attachments, db_pool)
     async with AsyncTestClient(app=create_app(settings)) as client:
-        yield Gateway(client, settings.auth.jwt_secret, PostgresStore(db_pool), blobs)
+        yield Gateway(client, env["JWT_SECRET"], PostgresStore(db_pool), blobs)
 
 
 async def test_create_hands_out_links_on_the_public_url(gateway: Gateway) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from services.cli.devenv import (
     find_jwt_secret,
     read_env_file,
 )
-from services.gateway.auth.tokens import verify_token
+from services.gateway.auth.verifier import HS256, StaticKey, TokenVerifier, VerificationKey
 
 
 def test_dev_defaults_and_workers() -> None:
@@ -92,7 +93,10 @@ def test_token_command_prints_a_verifiable_token(
         main(["token", "--user", "alice", "--ttl", "60"])
     assert exc.value.code == 0
     token = capsys.readouterr().out.strip()
-    assert verify_token("unit-test-secret-long-enough-for-hs256!", token) == "alice"
+    verifier = TokenVerifier(
+        StaticKey(VerificationKey("unit-test-secret-long-enough-for-hs256!", HS256))
+    )
+    assert asyncio.run(verifier.verify(token)) == "alice"
 
 
 def test_token_without_any_secret_fails_clearly(

@@ -9,11 +9,11 @@ BASE = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1/taskchat",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "GEMINI_API_KEY": "k",
-    "JWT_SECRET": "s",
+    "JWT_SECRET": "unit-test-secret-that-is-32-bytes-long",
 }
 
 
 def test_body_limit() -> None:
-    assert chatkit_body_limit(Settings.from_env(BASE)) == 1_000_000
+    assert chatkit_body_limit(Settings.from_env(BASE)) == 1024 * 1024
     dictation = Settings.from_env({**BASE, "TRANSCRIPTION_ENABLED": "true"})
     assert chatkit_body_limit(dictation) > 5 * 1024 * 1024 * 4 // 3

@@ -10,6 +10,7 @@ import logging
 
 from shared.attachments.blob_store import BlobStore
 from shared.db.pool import DbPool
+from shared.db.user_scope import UserScopedDb
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 
@@ -21,12 +22,13 @@ class AttachmentCleaningStore(PostgresStore):
 
     def __init__(self, pool: DbPool, blobs: BlobStore) -> None:
         super().__init__(pool)
-        self._thread_pool = pool
+        self._scoped = UserScopedDb(pool)
         self._blobs = blobs
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         """Delete the thread (and, by cascade, its attachments), then their bytes."""
-        rows = await self._thread_pool.fetch(
+        rows = await self._scoped.fetch(
+            context.user_id,
             "SELECT id FROM attachments WHERE thread_id = $1 AND user_id = $2",
             thread_id,
             context.user_id,

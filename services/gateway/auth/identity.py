@@ -1,34 +1,57 @@
-"""Finding the caller's token on a request: an httpOnly cookie for browsers, Bearer for APIs."""
+"""Who is calling: the one entry point every authenticated route depends on.
+
+`provide_request_context` (a Litestar dependency) finds the token (Bearer header for API clients,
+else the httpOnly cookie), checks cookie-authenticated requests against cross-site forgery,
+verifies the token and counts failures against the caller's IP.
+"""
 
 from __future__ import annotations
 
 from litestar import Request
 from litestar.datastructures import State
 
-from services.gateway.auth.tokens import verify_token
+from services.gateway.auth.csrf import check_cookie_request
 from services.gateway.resources import GatewayResources
 from shared.errors import UnauthorizedError
 from shared.request_context import RequestContext
 
 
-def token_from_request(request: Request[object, object, State], cookie_name: str) -> str:
+def token_from_request(
+    request: Request[object, object, State], cookie_name: str
+) -> tuple[str, bool]:
+    """The token and whether it came from the cookie; `UnauthorizedError` when there is none."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
+        return credentials.strip(), False
     cookie = request.cookies.get(cookie_name)
     if cookie:
-        return cookie
+        return cookie, True
     raise UnauthorizedError(
         f"Sign in first: send the session token in the '{cookie_name}' cookie "
         "or an 'Authorization: Bearer' header."
     )
 
 
+def client_ip(request: Request[object, object, State]) -> str:
+    # uvicorn puts the proxy's X-Forwarded-For here when the proxy is trusted
+    # (FORWARDED_ALLOW_IPS), so this is the browser's address behind a load balancer.
+    return request.client.host if request.client else "unknown"
+
+
 async def provide_request_context(
     request: Request[object, object, State], resources: GatewayResources
 ) -> RequestContext:
-    """Litestar dependency: the authenticated user, or a 401."""
+    """Litestar dependency: the authenticated user, or 401 / 403 / 429."""
     auth = resources.settings.auth
-    token = token_from_request(request, auth.cookie_name)
-    return RequestContext(user_id=verify_token(auth.jwt_secret, token))
+    try:
+        token, from_cookie = token_from_request(request, auth.cookie_name)
+        user_id = await resources.verifier.verify(token)
+    except UnauthorizedError:
+        await resources.anonymous_rate.hit(client_ip(request))  # 429 once over the limit
+        raise
+    if from_cookie:
+        check_cookie_request(
+            request.method, request.headers, resources.settings.gateway.allowed_origins
+        )
+    return RequestContext(user_id=user_id)

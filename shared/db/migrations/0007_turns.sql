@@ -13,3 +13,12 @@ CREATE TABLE turns (
 
 CREATE INDEX turns_user_started ON turns (user_id, started_at);
 CREATE INDEX turns_running ON turns (started_at) WHERE status = 'running';
+
+-- Row-level security like every user-owned table (see 0005). The records are written by the
+-- workers and gateways themselves, not in a user's transaction; the policy guards any read made
+-- on a user's behalf.
+GRANT SELECT, INSERT, UPDATE, DELETE ON turns TO taskchat_app;
+ALTER TABLE turns ENABLE ROW LEVEL SECURITY;
+CREATE POLICY turns_owner ON turns TO taskchat_app
+    USING (user_id = current_setting('taskchat.user_id', true))
+    WITH CHECK (user_id = current_setting('taskchat.user_id', true));

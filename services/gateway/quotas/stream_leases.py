@@ -1,0 +1,103 @@
+"""Per-user limit on concurrent streams, as leases in a Redis sorted set.
+
+Each open stream holds a lease (its turn id, scored by an expiry time) that the gateway renews
+while it relays. A gateway that crashes stops renewing, so its leases lapse after `lease_s`
+instead of blocking the user forever. Expiry uses Redis's clock, the same for every replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.errors import TooManyRequestsError
+from shared.turns import keys
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_S: Final = 5
+"""What a refused client is told: most answers finish within seconds."""
+
+# KEYS[1] the user's set; ARGV: limit, lease ms, turn id. Returns 1 when the lease was taken.
+_ACQUIRE: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# Renew only a lease that is still there: a lapsed one may have been given to another stream.
+_RENEW: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return renewed
+"""
+
+
+class StreamLease:
+    def __init__(self, redis: Redis, user_id: str, turn_id: str, lease_s: float) -> None:
+        self._redis = redis
+        self._key = keys.open_streams(user_id)
+        self._turn_id = turn_id
+        self._lease_ms = int(lease_s * 1000)
+
+    async def keep_alive(self) -> None:
+        """Renew the lease until cancelled (three times per lease period)."""
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            try:
+                await self._redis.eval(_RENEW, 1, self._key, str(self._lease_ms), self._turn_id)  # type: ignore[misc]
+            except (OSError, RedisError):
+                logger.warning("could not renew the stream lease of turn %s", self._turn_id)
+
+    async def release(self) -> None:
+        await self._redis.zrem(self._key, self._turn_id)
+
+
+class StreamLeases:
+    def __init__(self, redis: Redis, limit: int, lease_s: float) -> None:
+        self._redis = redis
+        self._limit = limit
+        self._lease_s = lease_s
+
+    async def acquire(self, user_id: str, turn_id: str) -> StreamLease:
+        """A lease for one more stream, or `TooManyRequestsError` when the user has enough."""
+        lease = StreamLease(self._redis, user_id, turn_id, self._lease_s)
+        taken = await self._redis.eval(  # type: ignore[misc]
+            _ACQUIRE, 1, keys.open_streams(user_id), str(self._limit), str(lease._lease_ms), turn_id
+        )
+        if not int(taken):
+            raise TooManyRequestsError(
+                f"You already have {self._limit} answers streaming; try again when one has "
+                "finished.",
+                retry_after_s=RETRY_AFTER_S,
+            )
+        return lease
+
+
+async def holding(lease: StreamLease, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Relay `frames` while keeping `lease` alive; give it back when the stream ends."""
+    renewing = asyncio.create_task(lease.keep_alive())
+    try:
+        async with contextlib.aclosing(frames):  # type: ignore[type-var]
+            async for frame in frames:
+                yield frame
+    finally:
+        renewing.cancel()
+        # Shielded: the client's disconnect cancels this task, and Litestar's (anyio) cancellation
+        # would cancel every further await here, release included.
+        try:
+            await asyncio.shield(lease.release())
+        except (OSError, RedisError):
+            logger.warning("could not release a stream lease; it lapses on its own")

@@ -1,0 +1,1 @@
+"""Token verification keys shared by the gateway and the settings check."""
