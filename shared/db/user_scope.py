@@ -7,6 +7,7 @@ Repositories keep their own `WHERE user_id = ...`; this is the second wall behin
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -23,18 +24,39 @@ else:
 APP_ROLE: Final = "taskchat_app"
 USER_SETTING: Final = "taskchat.user_id"
 
-# One round trip for both: set_config('role', ...) is what SET LOCAL ROLE does.
-_ENTER: Final = (
-    f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{USER_SETTING}', $1, true)"
-)
+
+def _enter(user_id: str) -> str:
+    """`BEGIN` and the scope as one simple-protocol command: one round trip instead of two, on
+    every user-scoped query. (`set_config('role', ...)` is what `SET LOCAL ROLE` does.)
+
+    The user id travels dollar-quoted under a tag it does not contain: no escaping applies inside,
+    whatever `standard_conforming_strings` says. Postgres cannot hold NUL, so neither may the id.
+    """
+    if "\x00" in user_id:
+        raise ValueError("a user id cannot contain NUL")
+    tag = "u"
+    while f"${tag}$" in user_id:
+        tag += "u"
+    return (
+        f"BEGIN; SELECT set_config('role', '{APP_ROLE}', true),"
+        f" set_config('{USER_SETTING}', ${tag}${user_id}${tag}$, true)"
+    )
 
 
 @asynccontextmanager
 async def user_transaction(pool: DbPool, user_id: str) -> AsyncIterator[Connection]:
     """A connection in a transaction that can only see and write `user_id`'s rows."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(_ENTER, user_id)
-        yield conn
+    async with pool.acquire() as conn:
+        await conn.execute(_enter(user_id))
+        try:
+            yield conn
+        except BaseException:
+            # A broken (or mid-query cancelled) connection cannot roll back; the pool resets or
+            # discards it on release, and the server ends the transaction with it.
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
 
 
 class UserScopedDb:

@@ -73,3 +73,18 @@ async def test_the_scope_ends_with_the_transaction(db_pool: DbPool) -> None:
     async with db_pool.acquire() as conn:
         assert await conn.fetchval("SELECT current_user") != "taskchat_app"
         assert not await conn.fetchval("SELECT current_setting('taskchat.user_id', true)")
+
+
+async def test_any_user_id_is_carried_exactly_into_the_scope(db_pool: DbPool) -> None:
+    for user_id in ("o'brien", "a$u$b$uu$c", "back\\slash", "ünïcødé"):
+        async with user_transaction(db_pool, user_id) as conn:
+            assert await conn.fetchval("SELECT current_setting('taskchat.user_id')") == user_id
+
+
+async def test_a_failed_statement_rolls_the_scope_back(db_pool: DbPool) -> None:
+    with pytest.raises(asyncpg.UndefinedTableError):
+        async with user_transaction(db_pool, "alice") as conn:
+            await conn.execute("SELECT * FROM no_such_table")
+    async with db_pool.acquire() as conn:
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT current_user") != "taskchat_app"
