@@ -224,6 +224,9 @@ class GatewaySettings:
     """`CHATKIT_MAX_BODY_BYTES`: largest accepted /chatkit request body."""
     turn_start_timeout_s: float = 30.0
     """`TURN_START_TIMEOUT_S`: longest a queued turn waits for a worker before the user is told."""
+    chatkit_domain_key: str = "local-dev"
+    """`CHATKIT_DOMAIN_KEY`: the ChatKit domain key the dev page at `/` passes to ChatKit.js
+    (register the domain with OpenAI for one; `local-dev` is for localhost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +246,30 @@ class WorkerSettings:
         return 3 * self.heartbeat_interval_s
 
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True)
+class ObservabilitySettings:
+    log_level: str = "INFO"
+    """`LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL (case-insensitive)."""
+    log_format: str = "text"
+    """`LOG_FORMAT`: `json` (one JSON object per line, for log collectors; the container image's
+    default) or `text` (readable, for a terminal)."""
+    otlp_endpoint: str | None = None
+    """`OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/HTTP collector base URL (e.g. http://otel:4318);
+    unset = no tracing. Needs the `otel` extra installed."""
+    service_name: str | None = None
+    """`OTEL_SERVICE_NAME`: service name on exported spans (default: taskchat-gateway or
+    taskchat-worker)."""
+    worker_health_port: int = 0
+    """`WORKER_HEALTH_PORT`: a worker serves `/healthz` and `/metrics` on this port; 0 = off
+    (the default, so several workers can share a laptop; the container image sets 8001)."""
+    worker_health_host: str = "127.0.0.1"
+    """`WORKER_HEALTH_HOST`: interface of the worker's health and metrics port."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
@@ -254,6 +281,7 @@ class Settings:
     worker: WorkerSettings
     attachments: AttachmentSettings
     transcription: TranscriptionSettings
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
@@ -326,6 +354,7 @@ class Settings:
             allowed_origins=r.csv("ALLOWED_ORIGINS"),
             max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1_000_000, minimum=1024),
             turn_start_timeout_s=r.seconds("TURN_START_TIMEOUT_S", 30.0),
+            chatkit_domain_key=r.text("CHATKIT_DOMAIN_KEY", "local-dev"),
         )
         worker = WorkerSettings(
             max_concurrent_turns=r.integer("WORKER_MAX_TURNS", 50, minimum=1),
@@ -358,8 +387,39 @@ class Settings:
         )
         if transcription.enabled and not needs_model and not gemini.api_key:
             r.problems.append("TRANSCRIPTION_ENABLED=true needs GEMINI_API_KEY (it uses Gemini)")
+        observability = _observability(r)
         if r.problems:
             raise SettingsError(r.problems)
         return cls(
-            database, redis, gemini, agent, auth, gateway, worker, attachments, transcription
+            database,
+            redis,
+            gemini,
+            agent,
+            auth,
+            gateway,
+            worker,
+            attachments,
+            transcription,
+            observability,
         )
+
+
+def _observability(r: _Reader) -> ObservabilitySettings:
+    level = r.text("LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        r.problems.append(f"LOG_LEVEL={level!r} is not one of " + ", ".join(LOG_LEVELS))
+        level = "INFO"
+    endpoint = r.optional("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint is not None:
+        endpoint = r.url("OTEL_EXPORTER_OTLP_ENDPOINT", None, ("http", "https"), "")
+    port = r.integer("WORKER_HEALTH_PORT", 0)
+    if port > 65535:
+        r.problems.append(f"WORKER_HEALTH_PORT={port} is not a TCP port")
+    return ObservabilitySettings(
+        log_level=level,
+        log_format=r.choice("LOG_FORMAT", LOG_FORMATS) or "text",
+        otlp_endpoint=endpoint,
+        service_name=r.optional("OTEL_SERVICE_NAME"),
+        worker_health_port=port,
+        worker_health_host=r.text("WORKER_HEALTH_HOST", "127.0.0.1"),
+    )

@@ -14,7 +14,10 @@ from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
 from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.health import healthz
+from services.gateway.dev_page import dev_page
+from services.gateway.health import healthz, readyz
+from services.gateway.observability.request_metrics import RequestMetricsMiddleware
+from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
 from shared.settings import Settings
 
@@ -54,6 +57,9 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             chatkit_endpoint,
             healthz,
+            readyz,
+            metrics,
+            dev_page,
             *attachment_routes(settings.attachments.max_bytes),
         ],
         lifespan=[lifespan],
@@ -62,6 +68,7 @@ def create_app(settings: Settings) -> Litestar:
             "request_context": Provide(provide_request_context),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestMetricsMiddleware()],
         cors_config=cors,
         request_max_body_size=chatkit_body_limit(settings),
         openapi_config=None,

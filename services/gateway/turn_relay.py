@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from chatkit.types import ErrorEvent
 
+from services.gateway.observability.metrics import TurnObservation
 from services.gateway.turn_events import TurnEventNotifier
 from shared.turns.event_log import START, TurnEventLog
 from shared.turns.queue import TurnQueue
@@ -67,6 +68,7 @@ async def relay_turn(
     # Read again at least this often even without an announcement (one may have been lost).
     wait_s = min(heartbeat_interval_s, KEEPALIVE_EVERY_S)
     news = notifier.watch(turn_id)
+    observed = TurnObservation()
     try:
         while True:
             news.clear()  # before reading: an announcement from now on wakes the wait below
@@ -79,26 +81,32 @@ async def relay_turn(
                 last_seen = now
                 if event.kind == "event":
                     last_sent = now
+                    observed.relayed(event.data)
                     yield sse_data(event.data)
                 elif event.kind == "started":
                     started = True
+                    observed.picked_up()
                 elif event.kind == "end":
                     ended = True
+                    observed.outcome = "completed"
                     return
             if entries:
                 continue
             if not started and now >= start_deadline:
                 logger.warning("turn %s was not picked up within %.1fs", turn_id, start_timeout_s)
+                observed.outcome = "no_worker"
                 yield error_frame(NO_WORKER_MESSAGE, allow_retry=True)
                 return
             if started and now - last_seen >= silence_limit_s:
                 logger.warning("turn %s: worker silent for %.1fs", turn_id, now - last_seen)
+                observed.outcome = "worker_lost"
                 yield error_frame(WORKER_LOST_MESSAGE, allow_retry=True)
                 return
             if now - last_sent >= KEEPALIVE_EVERY_S:
                 last_sent = now
                 yield KEEPALIVE
     finally:
+        observed.finish()
         notifier.unwatch(turn_id)
         if not ended:
             # The client left (or we gave up): free the worker instead of letting the model run on.

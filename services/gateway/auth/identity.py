@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from services.gateway.auth.tokens import verify_token
 from services.gateway.resources import GatewayResources
 from shared.errors import UnauthorizedError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 
 
@@ -31,4 +32,6 @@ async def provide_request_context(
     """Litestar dependency: the authenticated user, or a 401."""
     auth = resources.settings.auth
     token = token_from_request(request, auth.cookie_name)
-    return RequestContext(user_id=verify_token(auth.jwt_secret, token))
+    user_id = verify_token(auth.jwt_secret, token)
+    bind_log_context(user_id=user_id)  # the request's log lines carry the (hashed) user
+    return RequestContext(user_id=user_id)
