@@ -15,6 +15,7 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import load_system_prompt
 from services.agent.liveness import beat_forever
 from services.agent.model import GeminiModels
+from services.agent.observability.health_server import WorkerHealthServer
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import TASK_TOOLS
 from services.agent.turn_runner import TurnRunner
@@ -35,8 +36,11 @@ class WorkerRuntime:
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
     heartbeat: asyncio.Task[None]
+    health: WorkerHealthServer | None = None
 
     async def close(self) -> None:
+        if self.health is not None:
+            await self.health.close()
         for task in (self.cancel_listener, self.heartbeat):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -84,18 +88,27 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             heartbeat_interval_s=settings.worker.heartbeat_interval_s,
         )
         listener = asyncio.create_task(listen_for_cancels(redis, running))
+        worker_id = new_worker_id()
         heartbeat = asyncio.create_task(
             beat_forever(
                 WorkerRegistry(redis, settings.worker.liveness_ttl_s),
-                new_worker_id(),
+                worker_id,
                 running,
                 max_turns=settings.worker.max_concurrent_turns,
                 interval_s=settings.worker.heartbeat_interval_s,
             )
         )
+        runtime = WorkerRuntime(
+            pool=pool, server=server, runner=runner, cancel_listener=listener, heartbeat=heartbeat
+        )
+        observability = settings.observability
+        if observability.worker_health_port:
+            # Alive while the heartbeat task runs: that is what keeps this worker in the registry.
+            runtime.health = WorkerHealthServer(worker_id, lambda: not heartbeat.done())
+            await runtime.health.start(
+                observability.worker_health_host, observability.worker_health_port
+            )
     except BaseException:
         await pool.close()
         raise
-    return WorkerRuntime(
-        pool=pool, server=server, runner=runner, cancel_listener=listener, heartbeat=heartbeat
-    )
+    return runtime

@@ -13,8 +13,8 @@ from litestar.di import Provide
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
-from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.dev_page import dev_page
+from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz, readyz
 from services.gateway.observability.request_metrics import RequestMetricsMiddleware
 from services.gateway.observability.routes import metrics

@@ -11,10 +11,12 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from agents import FunctionTool, RunContextWrapper, function_tool
+from agents import FunctionTool, function_tool
+from agents.tool_context import ToolContext
 from chatkit.types import CustomTask
 
 from services.agent.agent_context import TaskAgentContext
+from services.agent.observability.metrics import record_tool_call
 from services.agent.tools.activity import tool_activity
 from services.agent.tools.tool_memory import remember_tool_call
 from shared.errors import TaskChatError
@@ -22,18 +24,21 @@ from shared.tasks.models import Task
 from shared.tasks.validation import TaskStatus
 from shared.tasks.widget import task_list_copy_text, task_list_widget
 
-Ctx = RunContextWrapper[TaskAgentContext]
+Ctx = ToolContext[TaskAgentContext]
+"""The SDK hands every function tool a ToolContext: the run context plus the tool's name."""
 MAX_BULK_IDS = 100
 SIBLING_TOOLS_WAIT_S = 5.0
 SIBLING_TOOLS_POLL_S = 0.02
 
 
 async def _run(ctx: Ctx, title: str, action: Callable[[], Awaitable[dict[str, Any]]]) -> str:
+    ctx.context.tool_calls += 1
     async with tool_activity(ctx.context, title):
         try:
             result = await action()
         except TaskChatError as exc:
             result = {"error": exc.detail}
+    record_tool_call(ctx.tool_name, failed="error" in result)
     output = json.dumps(result)
     await remember_tool_call(ctx, output)
     return output

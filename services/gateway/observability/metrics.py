@@ -51,7 +51,8 @@ QUEUE_DEPTH = Gauge("taskchat_queue_depth", "Turns waiting in the queue for a wo
 LIVE_WORKERS = Gauge("taskchat_live_workers", "Workers whose heartbeat is current.")
 TURNS_RUNNING = Gauge("taskchat_turns_running", "Turns the live workers are running.")
 WORKER_CAPACITY = Gauge(
-    "taskchat_worker_capacity_turns", "Turns the live workers can run at once (WORKER_MAX_TURNS each)."
+    "taskchat_worker_capacity_turns",
+    "Turns the live workers can run at once (WORKER_MAX_TURNS each).",
 )
 
 TurnOutcome = Literal["completed", "no_worker", "worker_lost", "client_gone"]
