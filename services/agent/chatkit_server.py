@@ -30,6 +30,7 @@ from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED, record
 from services.agent.titles import Title, make_title
 from shared.attachments.blob_store import BlobStore
 from shared.errors import TaskChatError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
@@ -66,6 +67,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         input_user_message: UserMessageItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
+        bind_log_context(thread_id=thread.id)  # the rest of this turn's log lines name the thread
         agent_context = TaskAgentContext(
             thread=thread, store=self.store, request_context=context, tasks=self.tasks
         )

@@ -22,6 +22,7 @@ from services.agent.turn_runner import TurnRunner
 from shared.attachments.blob_store import build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
@@ -36,6 +37,7 @@ class WorkerRuntime:
     runner: TurnRunner
     cancel_listener: asyncio.Task[None]
     heartbeat: asyncio.Task[None]
+    tracing: TurnTracing
     health: WorkerHealthServer | None = None
 
     async def close(self) -> None:
@@ -47,6 +49,7 @@ class WorkerRuntime:
                 await task
         await self.server.models.close()
         await self.pool.close()
+        self.tracing.shutdown()
 
 
 def build_agent(settings: Settings, models: GeminiModels) -> Agent[TaskAgentContext]:
@@ -99,7 +102,12 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             )
         )
         runtime = WorkerRuntime(
-            pool=pool, server=server, runner=runner, cancel_listener=listener, heartbeat=heartbeat
+            pool=pool,
+            server=server,
+            runner=runner,
+            cancel_listener=listener,
+            heartbeat=heartbeat,
+            tracing=build_tracing(settings.observability, "taskchat-worker"),
         )
         observability = settings.observability
         if observability.worker_health_port:

@@ -15,6 +15,7 @@ from arq.connections import RedisSettings as ArqRedisSettings
 from arq.worker import Worker, func
 
 from services.agent.runtime import WorkerRuntime, open_runtime
+from shared.observability.log_context import log_context
 from shared.settings import Settings
 from shared.turns import keys
 from shared.turns.messages import decode_turn
@@ -25,7 +26,9 @@ SHUTDOWN_GRACE_S = 30
 
 async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
     runtime: WorkerRuntime = ctx["runtime"]
-    await runtime.runner.run(decode_turn(payload))
+    turn = decode_turn(payload)
+    with log_context(turn_id=turn.turn_id, user_id=turn.user_id), runtime.tracing.running(turn):
+        await runtime.runner.run(turn)
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_
 from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import relay_turn
 from shared.errors import InvalidInputError, ServiceUnavailableError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.turns.messages import Turn
@@ -57,16 +58,22 @@ async def _start_turn(
     # A missing or foreign thread or item is a 4xx now, not an error halfway through a stream.
     await _check_targets(parsed, resources.store, context)
 
-    turn = Turn(
-        turn_id=uuid.uuid4().hex,
-        user_id=context.user_id,
-        request=body,
-        enqueued_at_ms=int(time.time() * 1000),
-    )
-    try:
-        await resources.turns.enqueue(turn)
-    except OSError as exc:  # redis-py's ConnectionError derives from it
-        raise ServiceUnavailableError("The turn queue is unreachable; try again shortly.") from exc
+    turn_id = uuid.uuid4().hex
+    bind_log_context(turn_id=turn_id)
+    with resources.tracing.enqueueing(turn_id) as traceparent:
+        turn = Turn(
+            turn_id=turn_id,
+            user_id=context.user_id,
+            request=body,
+            enqueued_at_ms=int(time.time() * 1000),
+            traceparent=traceparent,
+        )
+        try:
+            await resources.turns.enqueue(turn)
+        except OSError as exc:  # redis-py's ConnectionError derives from it
+            raise ServiceUnavailableError(
+                "The turn queue is unreachable; try again shortly."
+            ) from exc
     settings = resources.settings
     return Stream(
         relay_turn(

@@ -20,6 +20,7 @@ from services.gateway.turn_events import TurnEventNotifier
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
@@ -39,6 +40,7 @@ class GatewayResources:
     turns: TurnQueue
     events: TurnEventLog
     notifier: TurnEventNotifier
+    tracing: TurnTracing
 
 
 @asynccontextmanager
@@ -51,6 +53,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
         transcriber = Transcriber(settings.transcription, settings.gemini)
+        tracing = build_tracing(settings.observability, "taskchat-gateway")
         notifier = TurnEventNotifier(redis)
         listening = asyncio.create_task(notifier.run())
         try:
@@ -72,8 +75,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[GatewayResources]:
                 turns=TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s),
                 events=TurnEventLog(redis),
                 notifier=notifier,
+                tracing=tracing,
             )
         finally:
+            tracing.shutdown()
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening

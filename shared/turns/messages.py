@@ -15,6 +15,9 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
     request: bytes
     """The ChatKit request body as the browser sent it (already validated by the gateway)."""
     enqueued_at_ms: int
+    traceparent: str | None = None
+    """W3C trace context of the gateway's span, so the worker's span joins the same trace (None
+    without tracing; the default keeps messages from before this field decodable)."""
 
 
 TurnEventKind = Literal["started", "event", "heartbeat", "end"]
