@@ -72,4 +72,7 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=cors,
         request_max_body_size=chatkit_body_limit(settings),
         openapi_config=None,
+        # Logging is configured once per process (shared/observability/logging_setup.py);
+        # Litestar's default would replace the root handler with its own format.
+        logging_config=None,
     )
