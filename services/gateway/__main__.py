@@ -11,6 +11,10 @@ from services.gateway.app import create_app
 from shared.observability.logging_setup import configure_logging
 from shared.settings import Settings, SettingsError
 
+SHUTDOWN_GRACE_S = 25
+"""On SIGTERM the gateway stops accepting connections and gives open requests and streams this
+long to finish before closing them (deploy manifests leave margin above it)."""
+
 
 def main() -> None:
     try:
@@ -26,6 +30,7 @@ def main() -> None:
         log_config=None,
         # Streams are long-lived; keep-alive matters more than per-request workers here.
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 
 
