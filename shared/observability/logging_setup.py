@@ -19,8 +19,10 @@ from shared.settings import ObservabilitySettings
 QUIET_LOGGERS = {
     # arq logs each job's arguments at INFO: here that is the user's message.
     "arq.worker": logging.WARNING,
-    # One line per HTTP request to the model endpoint; the turn log says what matters.
+    # One line per HTTP request to the model endpoint (the openai client's HTTP library logs
+    # as httpx or httpx2); the turn log says what matters.
     "httpx": logging.WARNING,
+    "httpx2": logging.WARNING,
 }
 
 
