@@ -99,7 +99,8 @@ def k8s(kind: str, name: str) -> dict[str, Any]:
 
 
 def container(deployment: dict[str, Any]) -> dict[str, Any]:
-    [only] = deployment["spec"]["template"]["spec"]["containers"]
+    containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
+    [only] = containers
     return only
 
 
