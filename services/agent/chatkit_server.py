@@ -136,6 +136,13 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         input_tokens = usage.input_tokens + title.input_tokens
         output_tokens = usage.output_tokens + title.output_tokens
         record_tokens(model, input_tokens, output_tokens)
+        logger.info(
+            "turn used %d model calls, %d input and %d output tokens, %d tool calls",
+            usage.requests + title.requests,
+            input_tokens,
+            output_tokens,
+            tool_calls,
+        )
         try:
             await self.usage.record(
                 TurnUsage(
