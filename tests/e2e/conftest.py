@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import pytest
 import redis
 
 from services.gateway.auth.tokens import issue_token
+from shared.workers.registry import WORKERS, WorkerStatus, worker_status_key
 from tests.conftest import Backends
 from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
 
@@ -33,7 +36,11 @@ class System:
         return issue_token(JWT_SECRET, user_id)
 
     def start_worker(self, name: str) -> ServiceProcess:
-        return self.processes.start(name, "services.agent", self.env)
+        """Start a worker and return once it is in the registry of live workers: a test's next
+        turn must not race the worker's start-up (seconds of imports on a busy machine)."""
+        worker = self.processes.start(name, "services.agent", self.env)
+        wait_registered(self.env["REDIS_URL"], worker)
+        return worker
 
     def service(self, name: str) -> ServiceProcess:
         return next(s for s in self.processes.running if s.name == name)
@@ -74,6 +81,27 @@ def start_system(
         processes.stop_all()
         raise
     return system
+
+
+def wait_registered(redis_url: str, worker: ServiceProcess, timeout_s: float = 90) -> None:
+    """Wait until the worker process has announced itself (its first heartbeat)."""
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"{worker.name} exited early:\n{worker.log()}")
+            ids: list[bytes] = client.zrange(WORKERS, 0, -1)  # type: ignore[assignment]
+            raw: list[bytes | None] = (
+                client.mget([worker_status_key(i.decode()) for i in ids]) if ids else []  # type: ignore[assignment]
+            )
+            pids = {msgspec.json.decode(r, type=WorkerStatus).pid for r in raw if r is not None}
+            if worker.process.pid in pids:
+                return
+            time.sleep(0.1)
+    finally:
+        client.close()
+    raise RuntimeError(f"{worker.name} not registered after {timeout_s}s:\n{worker.log()}")
 
 
 @contextmanager
