@@ -171,6 +171,8 @@ def _print_ready(url: str, state_dir: Path, workers: int) -> None:
         f"{workers} worker{'s' if workers != 1 else ''})\n"
         f"  Get a token:  taskchat token --user alice{secret_hint}\n"
         f"  Chat:         taskchat chat --user alice{url_flag}\n"
+        f"  Browser:      {url}/  (loads ChatKit from its CDN; paste the token)\n"
+        f"  Operations:   {url}/metrics, {url}/readyz\n"
         "Press Ctrl-C to stop.\n"
     )
 
