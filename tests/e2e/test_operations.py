@@ -192,3 +192,13 @@ def test_not_ready_without_a_live_worker(
         assert wait_until_ready(f"{system.gateway_url}/readyz").status_code == 200
     finally:
         system.processes.stop_all()
+
+
+def test_refused_requests_are_counted_by_route_and_status(ops_system: System) -> None:
+    metrics_url = f"{ops_system.gateway_url}/metrics"
+    labels = {"route": "/chatkit", "method": "POST", "status": "401"}
+    before = value(samples(httpx.get(metrics_url).text), "taskchat_http_requests_total", **labels)
+    refused = httpx.post(f"{ops_system.gateway_url}/chatkit", json={"type": "threads.list"})
+    assert refused.status_code == 401
+    after = value(samples(httpx.get(metrics_url).text), "taskchat_http_requests_total", **labels)
+    assert after - before == 1

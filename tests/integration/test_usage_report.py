@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import uuid
 from datetime import date
 
 import msgspec
+import pytest
 
+from services.cli.__main__ import main
 from services.cli.commands.usage import read_usage, render_usage
-from shared.db.pool import DbPool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import DbPool, create_pool
+from shared.settings import DatabaseSettings
 from shared.usage.repository import DailyUsage, TurnUsage, UsageRepository
 
 
@@ -81,3 +88,47 @@ async def test_daily_report_per_user_and_day(db_pool: DbPool, base_env: dict[str
         "tool_calls": 3,
     }
     assert render_usage([], date(2026, 1, 1), date(2026, 1, 7)).endswith("no turns.")
+
+
+def test_usage_command_prints_json_for_one_user(
+    base_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+
+    async def seed() -> None:
+        pool = await create_pool(DatabaseSettings(url=base_env["DATABASE_URL"]))
+        try:
+            await apply_migrations(pool)
+            await pool.execute(
+                "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
+                " input_tokens, output_tokens, tool_calls, created_at)"
+                " VALUES ($1, 'thr', 't', 'm', 3, 30, 5, 2, '2026-02-10 12:00+00')",
+                user,
+            )
+        finally:
+            await pool.close()
+
+    asyncio.run(seed())
+    for name, env_value in base_env.items():
+        monkeypatch.setenv(name, env_value)
+    with pytest.raises(SystemExit) as exited:
+        main(["usage", "--from", "2026-02-10", "--to", "2026-02-10", "--user", user, "--json"])
+    assert exited.value.code == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "day": "2026-02-10",
+            "user_id": user,
+            "turns": 1,
+            "requests": 3,
+            "input_tokens": 30,
+            "output_tokens": 5,
+            "tool_calls": 2,
+        }
+    ]
+
+
+def test_usage_command_refuses_reversed_dates(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["usage", "--from", "2026-02-10", "--to", "2026-02-01"])
+    assert exited.value.code == 2
+    assert "--from 2026-02-10 is after --to 2026-02-01" in capsys.readouterr().err
