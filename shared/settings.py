@@ -330,6 +330,9 @@ class GatewaySettings:
     """`MAX_QUEUE_DEPTH`: turns waiting for a worker beyond which new turns are refused."""
     drain_s: float = 30.0
     """`GATEWAY_DRAIN_S`: on SIGTERM, open streams get this long to finish."""
+    chatkit_domain_key: str = "local-dev"
+    """`CHATKIT_DOMAIN_KEY`: the ChatKit domain key the dev page at `/` passes to ChatKit.js
+    (register the domain with OpenAI for one; `local-dev` is for localhost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +353,30 @@ class WorkerSettings:
     def liveness_ttl_s(self) -> float:
         """A worker (or a turn) silent for this long is taken for dead: three missed heartbeats."""
         return 3 * self.heartbeat_interval_s
+
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True)
+class ObservabilitySettings:
+    log_level: str = "INFO"
+    """`LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL (case-insensitive)."""
+    log_format: str = "text"
+    """`LOG_FORMAT`: `json` (one JSON object per line, for log collectors; the container image's
+    default) or `text` (readable, for a terminal)."""
+    otlp_endpoint: str | None = None
+    """`OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/HTTP collector base URL (e.g. http://otel:4318);
+    unset = no tracing. Needs the `otel` extra installed."""
+    service_name: str | None = None
+    """`OTEL_SERVICE_NAME`: service name on exported spans (default: taskchat-gateway or
+    taskchat-worker)."""
+    worker_health_port: int = 0
+    """`WORKER_HEALTH_PORT`: a worker serves `/healthz` and `/metrics` on this port; 0 = off
+    (the default, so several workers can share a laptop; the container image sets 8001)."""
+    worker_health_host: str = "127.0.0.1"
+    """`WORKER_HEALTH_HOST`: interface of the worker's health and metrics port."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +449,7 @@ class Settings:
     transcription: TranscriptionSettings
     mcp: McpClientSettings = field(default_factory=McpClientSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, needs_model: bool = True) -> Settings:
@@ -504,6 +532,7 @@ class Settings:
             multitask=r.choice("MULTITASK", ("reject", "enqueue")) or "reject",
             max_queue_depth=r.integer("MAX_QUEUE_DEPTH", 1000, minimum=1),
             drain_s=r.seconds("GATEWAY_DRAIN_S", 30.0),
+            chatkit_domain_key=r.text("CHATKIT_DOMAIN_KEY", "local-dev"),
         )
         worker = WorkerSettings(
             max_concurrent_turns=r.integer("WORKER_MAX_TURNS", 50, minimum=1),
@@ -541,6 +570,7 @@ class Settings:
             servers=r.mcp_servers("MCP_SERVERS"),
             timeout_s=r.seconds("MCP_SERVER_TIMEOUT_S", 10.0),
         )
+        observability = _observability(r)
         if r.problems:
             raise SettingsError(r.problems)
         return cls(
@@ -555,6 +585,7 @@ class Settings:
             transcription,
             mcp,
             limits,
+            observability,
         )
 
 
@@ -604,4 +635,25 @@ def _auth_settings(r: _Reader) -> AuthSettings:
         jwks_refresh_cooldown_s=r.seconds("JWT_JWKS_COOLDOWN_S", 60.0),
         jwks_max_age_s=r.seconds("JWT_JWKS_MAX_AGE_S", 3600.0),
         cookie_name=r.text("AUTH_COOKIE_NAME", "auth_token"),
+    )
+
+
+def _observability(r: _Reader) -> ObservabilitySettings:
+    level = r.text("LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        r.problems.append(f"LOG_LEVEL={level!r} is not one of " + ", ".join(LOG_LEVELS))
+        level = "INFO"
+    endpoint = r.optional("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint is not None:
+        endpoint = r.url("OTEL_EXPORTER_OTLP_ENDPOINT", None, ("http", "https"), "")
+    port = r.integer("WORKER_HEALTH_PORT", 0)
+    if port > 65535:
+        r.problems.append(f"WORKER_HEALTH_PORT={port} is not a TCP port")
+    return ObservabilitySettings(
+        log_level=level,
+        log_format=r.choice("LOG_FORMAT", LOG_FORMATS) or "text",
+        otlp_endpoint=endpoint,
+        service_name=r.optional("OTEL_SERVICE_NAME"),
+        worker_health_port=port,
+        worker_health_host=r.text("WORKER_HEALTH_HOST", "127.0.0.1"),
     )

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 from services.agent.worker import TurnWorker
+from shared.observability.logging_setup import configure_logging
 from shared.settings import Settings, SettingsError
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
-    # arq logs each job's arguments at INFO: here that is the user's message. Our own turn log
-    # says what is needed (turn id, queue wait) without the content.
-    logging.getLogger("arq.worker").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
         sys.exit(f"worker: {exc}")
+    # Also quiets arq's per-job lines, which would log the user's message.
+    configure_logging(settings.observability)
     TurnWorker(settings).run()
 
 

@@ -13,6 +13,8 @@ from shared.tasks.repository import TaskRepository
 
 class TaskAgentContext(AgentContext[RequestContext]):
     tasks: Annotated[TaskRepository, SkipValidation]
+    tool_calls: int = 0
+    """Task tool calls made in this turn, stored with the turn's usage."""
 
     @property
     def user_id(self) -> str:

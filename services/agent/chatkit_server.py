@@ -26,9 +26,11 @@ from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
+from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED, record_tokens
 from services.agent.titles import Title, make_title
 from shared.attachments.blob_store import BlobStore
 from shared.errors import TaskChatError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings
 from shared.store.postgres_store import PostgresStore
@@ -65,6 +67,7 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         input_user_message: UserMessageItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
+        bind_log_context(thread_id=thread.id)  # the rest of this turn's log lines name the thread
         agent_context = TaskAgentContext(
             thread=thread, store=self.store, request_context=context, tasks=self.tasks
         )
@@ -112,7 +115,9 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
             agent_context._complete()  # type: ignore[no-untyped-call]
             finished = title is not None and title.done() and not title.cancelled()
             title_cost = title.result() if title is not None and finished else None
-            await self._record_usage(result, title_cost, thread, context, model.model)
+            await self._record_usage(
+                result, title_cost, thread, context, model.model, agent_context.tool_calls
+            )
 
     async def _record_usage(
         self,
@@ -121,12 +126,23 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
         thread: ThreadMetadata,
         context: RequestContext,
         model: str,
+        tool_calls: int,
     ) -> None:
         # The SDK counts each model call once, from its final (cumulative) usage.
         usage = result.context_wrapper.usage
         title = title or Title("")
         if usage.requests + title.requests == 0:
             return
+        input_tokens = usage.input_tokens + title.input_tokens
+        output_tokens = usage.output_tokens + title.output_tokens
+        record_tokens(model, input_tokens, output_tokens)
+        logger.info(
+            "turn used %d model calls, %d input and %d output tokens, %d tool calls",
+            usage.requests + title.requests,
+            input_tokens,
+            output_tokens,
+            tool_calls,
+        )
         try:
             await self.usage.record(
                 TurnUsage(
@@ -135,11 +151,13 @@ class AgentChatKitServer(ChatKitServer[RequestContext]):
                     turn_id=context.turn_id,
                     model=model,
                     requests=usage.requests + title.requests,
-                    input_tokens=usage.input_tokens + title.input_tokens,
-                    output_tokens=usage.output_tokens + title.output_tokens,
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    tool_calls=tool_calls,
                 )
             )
         except Exception:  # accounting must never turn a good answer into an error
+            TURN_USAGE_NOT_RECORDED.inc()
             logger.exception("could not record usage of turn %s", context.turn_id)
 
     async def action(

@@ -34,6 +34,7 @@ async def beat_forever(
     host, pid = socket.gethostname(), os.getpid()
     try:
         while True:
+            oldest = running.oldest()
             status = WorkerStatus(
                 worker_id=worker_id,
                 host=host,
@@ -42,6 +43,8 @@ async def beat_forever(
                 running_turns=len(running),
                 max_turns=max_turns,
                 beat_at=time.time(),
+                oldest_turn_id=oldest[0] if oldest else None,
+                oldest_turn_started_at=oldest[1] if oldest else None,
             )
             try:
                 await registry.beat(status)

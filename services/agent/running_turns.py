@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 
 class RunningTurns:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started_at: dict[str, float] = {}
         self._cancel_requested: set[str] = set()
 
     def add(self, turn_id: str, task: asyncio.Task[None]) -> None:
         self._tasks[turn_id] = task
+        self._started_at[turn_id] = time.time()
 
     def remove(self, turn_id: str) -> None:
         self._tasks.pop(turn_id, None)
+        self._started_at.pop(turn_id, None)
         self._cancel_requested.discard(turn_id)
 
     def cancel(self, turn_id: str) -> bool:
@@ -28,6 +32,13 @@ class RunningTurns:
 
     def was_cancelled_by_client(self, turn_id: str) -> bool:
         return turn_id in self._cancel_requested
+
+    def oldest(self) -> tuple[str, float] | None:
+        """The longest-running turn here and when it started (epoch seconds), if any."""
+        if not self._started_at:
+            return None
+        turn_id = min(self._started_at, key=self._started_at.__getitem__)
+        return turn_id, self._started_at[turn_id]
 
     def __len__(self) -> int:
         return len(self._tasks)

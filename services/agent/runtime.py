@@ -16,6 +16,7 @@ from services.agent.instructions import dated_instructions, load_system_prompt
 from services.agent.liveness import beat_forever
 from services.agent.mcp_servers import McpServers, connect_mcp_servers
 from services.agent.model import GeminiModels
+from services.agent.observability.health_server import WorkerHealthServer
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import task_tools
 from services.agent.turn_runner import TurnRunner
@@ -23,6 +24,7 @@ from services.agent.turn_sweeper import sweep_forever
 from shared.attachments.blob_store import build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
@@ -40,8 +42,12 @@ class WorkerRuntime:
     heartbeat: asyncio.Task[None]
     sweeper: asyncio.Task[None]
     mcp_servers: McpServers
+    tracing: TurnTracing
+    health: WorkerHealthServer | None = None
 
     async def close(self) -> None:
+        if self.health is not None:
+            await self.health.close()
         for task in (self.cancel_listener, self.heartbeat, self.sweeper):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -49,6 +55,7 @@ class WorkerRuntime:
         await self.mcp_servers.close()
         await self.server.models.close()
         await self.pool.close()
+        self.tracing.shutdown()
 
 
 def build_agent(
@@ -101,10 +108,11 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             liveness_ttl_s=settings.worker.liveness_ttl_s,
         )
         listener = asyncio.create_task(listen_for_cancels(redis, running))
+        worker_id = new_worker_id()
         heartbeat = asyncio.create_task(
             beat_forever(
                 WorkerRegistry(redis, settings.worker.liveness_ttl_s),
-                new_worker_id(),
+                worker_id,
                 running,
                 max_turns=settings.worker.max_concurrent_turns,
                 interval_s=settings.worker.heartbeat_interval_s,
@@ -113,16 +121,26 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
         sweeper = asyncio.create_task(
             sweep_forever(redis, records, silence_limit_s=settings.worker.liveness_ttl_s)
         )
+        runtime = WorkerRuntime(
+            pool=pool,
+            server=server,
+            runner=runner,
+            cancel_listener=listener,
+            heartbeat=heartbeat,
+            sweeper=sweeper,
+            mcp_servers=mcp_servers,
+            tracing=build_tracing(settings.observability, "taskchat-worker"),
+        )
+        observability = settings.observability
+        if observability.worker_health_port:
+            # Alive until the worker closes. Not tied to the registry heartbeat: that one stops at
+            # SIGTERM, and a draining worker must not look dead to its liveness probe.
+            runtime.health = WorkerHealthServer(worker_id, lambda: not listener.done())
+            await runtime.health.start(
+                observability.worker_health_host, observability.worker_health_port
+            )
     except BaseException:
         await mcp_servers.close()
         await pool.close()
         raise
-    return WorkerRuntime(
-        pool=pool,
-        server=server,
-        runner=runner,
-        cancel_listener=listener,
-        heartbeat=heartbeat,
-        sweeper=sweeper,
-        mcp_servers=mcp_servers,
-    )
+    return runtime

@@ -24,6 +24,7 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from services.agent.runtime import WorkerRuntime, open_runtime
+from shared.observability.log_context import log_context
 from shared.settings import Settings
 from shared.turns import keys
 from shared.turns.messages import decode_turn
@@ -36,7 +37,9 @@ REDIS_RETRY_S = 0.5
 
 async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
     runtime: WorkerRuntime = ctx["runtime"]
-    await runtime.runner.run(decode_turn(payload))
+    turn = decode_turn(payload)
+    with log_context(turn_id=turn.turn_id, user_id=turn.user_id), runtime.tracing.running(turn):
+        await runtime.runner.run(turn)
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:

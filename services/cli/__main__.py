@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from services.cli.chat import command as chat
-from services.cli.commands import emulator, gateway, migrate, tokens, worker
+from services.cli.commands import emulator, gateway, migrate, status, tokens, usage, worker
 from services.cli.dev import command as dev
 
 
@@ -20,7 +20,17 @@ class Subcommand(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
 
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (dev, gateway, worker, emulator, migrate, tokens, chat)
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    dev,
+    gateway,
+    worker,
+    emulator,
+    migrate,
+    tokens,
+    chat,
+    status,
+    usage,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

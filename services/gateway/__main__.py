@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from types import FrameType
@@ -11,6 +10,7 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.draining import DrainState
+from shared.observability.logging_setup import configure_logging
 from shared.settings import Settings, SettingsError
 
 
@@ -27,17 +27,18 @@ class GatewayServer(uvicorn.Server):
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     try:
         settings = Settings.from_env(os.environ, needs_model=False)
     except SettingsError as exc:
         sys.exit(f"gateway: {exc}")
+    configure_logging(settings.observability)
     draining = DrainState()
     config = uvicorn.Config(
         create_app(settings, draining),
         host=settings.gateway.host,
         port=settings.gateway.port,
-        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        # Our logging configuration (JSON or text) also formats uvicorn's lines.
+        log_config=None,
         # Streams are long-lived; keep-alive matters more than per-request workers here.
         timeout_keep_alive=30,
         # On SIGTERM: stop accepting, let open streams finish for this long, then cut them.

@@ -15,11 +15,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
+from services.gateway.dev_page import dev_page
 from services.gateway.draining import DrainState
 from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.health import healthz
+from services.gateway.health import healthz, readyz
 from services.gateway.mcp.endpoint import STATE_KEY as MCP_STATE_KEY
 from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
+from services.gateway.observability.request_metrics import RequestMetricsMiddleware
+from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
 from services.gateway.tasks.routes import TaskController
 from services.gateway.turn_resume import turn_events_endpoint
@@ -69,6 +72,9 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             chatkit_endpoint,
             turn_events_endpoint,
             healthz,
+            readyz,
+            metrics,
+            dev_page,
             *attachment_routes(settings.attachments.max_bytes),
             TaskController,
             mcp_endpoint,
@@ -79,9 +85,13 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             "request_context": Provide(provide_request_context),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestMetricsMiddleware()],
         cors_config=cors,
         request_max_body_size=chatkit_body_limit(settings),
         openapi_config=openapi_config(),
+        # Logging is configured once per process (shared/observability/logging_setup.py);
+        # Litestar's default would replace the root handler with its own format.
+        logging_config=None,
     )
 
 

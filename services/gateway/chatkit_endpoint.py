@@ -34,6 +34,7 @@ from services.gateway.resources import GatewayResources
 from services.gateway.turn_relay import SSE_HEADERS
 from services.gateway.turn_resume import parse_last_event_id, rejoin_stream
 from shared.errors import InvalidInputError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.turns.messages import Turn
@@ -72,13 +73,17 @@ async def _start_turn(
     # A missing or foreign thread or item is a 4xx now, not an error halfway through a stream.
     await _check_targets(parsed, resources.store, context)
 
-    turn = Turn(
-        turn_id=uuid.uuid4().hex,
-        user_id=context.user_id,
-        request=body,
-        enqueued_at_ms=int(time.time() * 1000),
-        thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
-    )
+    turn_id = uuid.uuid4().hex
+    bind_log_context(turn_id=turn_id)
+    with resources.tracing.enqueueing(turn_id) as traceparent:
+        turn = Turn(
+            turn_id=turn_id,
+            user_id=context.user_id,
+            request=body,
+            enqueued_at_ms=int(time.time() * 1000),
+            thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
+            traceparent=traceparent,
+        )
     # The user's stream slot and today's message, or a 429 before any stream starts; the slot is
     # held until the stream ends.
     async with admit_turn(

@@ -28,6 +28,7 @@ from services.gateway.turn_streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
@@ -53,6 +54,7 @@ class GatewayResources:
     anonymous_rate: AnonymousRateLimit
     daily_messages: DailyMessageQuota
     stream_leases: StreamLeases
+    tracing: TurnTracing
 
 
 JWKS_TIMEOUT_S = 5.0
@@ -87,6 +89,7 @@ async def open_resources(
         )
         transcriber = Transcriber(settings.transcription, settings.gemini)
         jwks_http = httpx.AsyncClient(timeout=JWKS_TIMEOUT_S, follow_redirects=True)
+        tracing = build_tracing(settings.observability, "taskchat-gateway")
         notifier = TurnEventNotifier(redis)
         listening = asyncio.create_task(notifier.run())
         try:
@@ -125,8 +128,10 @@ async def open_resources(
                 stream_leases=StreamLeases(
                     redis, settings.limits.concurrent_streams, settings.limits.stream_lease_s
                 ),
+                tracing=tracing,
             )
         finally:
+            tracing.shutdown()
             await jwks_http.aclose()
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from chatkit.types import ErrorEvent
 from redis.exceptions import RedisError
 
+from services.gateway.observability.metrics import TurnObservation
 from services.gateway.turn_events import TurnEventNotifier
 from shared.turns.event_log import START, TurnEventLog
 
@@ -107,6 +108,7 @@ async def relay_turn(
     last_seen = last_sent = now
     # Read again at least this often even without an announcement (one may have been lost).
     wait_s = min(policy.silence_limit_s / 3, policy.keepalive_s)
+    observed = TurnObservation()
     try:
         while True:
             news.clear()  # before reading: an announcement from now on wakes the wait below
@@ -137,11 +139,14 @@ async def relay_turn(
                 expected_seq += 1
                 last_seen = now
                 if entry.kind == "event" and entry.seq > after_seq:
+                    observed.relayed(entry.data)
                     frames.append(sse_event(event_id(turn_id, entry.seq), entry.data))
                 elif entry.kind == "started":
                     started = True
+                    observed.picked_up()
                 elif entry.kind == "end":
                     ended = True
+                    observed.outcome = "completed"
                     break
             if frames:
                 last_sent = now
@@ -155,12 +160,14 @@ async def relay_turn(
                     "turn %s was not picked up within %.1fs", turn_id, policy.start_timeout_s
                 )
                 ended = True
+                observed.outcome = "no_worker"
                 await hooks.never_started()
                 yield error_frame(NO_WORKER_MESSAGE, allow_retry=True)
                 return
             if started and now - last_seen >= policy.silence_limit_s:
                 logger.warning("turn %s: worker silent for %.1fs", turn_id, now - last_seen)
                 ended = True
+                observed.outcome = "worker_lost"
                 await hooks.worker_lost()
                 yield error_frame(WORKER_LOST_MESSAGE, allow_retry=True)
                 return
@@ -168,6 +175,7 @@ async def relay_turn(
                 last_sent = now
                 yield KEEPALIVE
     finally:
+        observed.finish()
         notifier.unwatch(turn_id)
         if not ended and policy.cancel_on_disconnect and not hooks.draining():
             # The client left (or the turn never started): free the worker instead of letting

@@ -17,6 +17,9 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
     enqueued_at_ms: int
     thread_id: str | None = None
     """The thread the request continues (None for `threads.create`): its turn lock's name."""
+    traceparent: str | None = None
+    """W3C trace context of the gateway's span, so the worker's span joins the same trace (None
+    without tracing; the default keeps messages from before this field decodable)."""
 
 
 TurnEventKind = Literal["started", "event", "heartbeat", "end"]

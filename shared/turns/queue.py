@@ -54,6 +54,14 @@ class TurnQueue:
         depth: int = await self._redis.zcard(keys.TURN_QUEUE)
         return depth
 
+    async def oldest_enqueued_at_s(self) -> float | None:
+        """When the turn waiting longest was queued (epoch seconds); None when none waits.
+        arq scores each queued job by the time it may run, which for a turn is its enqueue time."""
+        oldest: list[tuple[bytes, float]] = await self._redis.zrange(
+            keys.TURN_QUEUE, 0, 0, withscores=True
+        )
+        return oldest[0][1] / 1000 if oldest else None
+
     async def cancel(self, turn_id: str) -> None:
         """Tell whichever worker holds (or will pick up) the turn that its client went away."""
         async with self._redis.pipeline(transaction=False) as pipe:

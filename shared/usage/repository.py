@@ -1,6 +1,8 @@
-"""Recording and summing the tokens each turn used."""
+"""Recording and summing the tokens and tool calls each turn used."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import msgspec
 
@@ -16,6 +18,7 @@ class TurnUsage(msgspec.Struct, frozen=True, kw_only=True):
     requests: int
     input_tokens: int
     output_tokens: int
+    tool_calls: int = 0
 
 
 class UsageTotals(msgspec.Struct, frozen=True):
@@ -23,6 +26,18 @@ class UsageTotals(msgspec.Struct, frozen=True):
     requests: int
     input_tokens: int
     output_tokens: int
+
+
+class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """One user's usage on one day (UTC)."""
+
+    day: date
+    user_id: str
+    turns: int
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    tool_calls: int
 
 
 class UsageRepository:
@@ -33,7 +48,7 @@ class UsageRepository:
         await self._db.execute(
             usage.user_id,
             "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
-            " input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " input_tokens, output_tokens, tool_calls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             usage.user_id,
             usage.thread_id,
             usage.turn_id,
@@ -41,13 +56,14 @@ class UsageRepository:
             usage.requests,
             usage.input_tokens,
             usage.output_tokens,
+            usage.tool_calls,
         )
 
     async def for_turn(self, user_id: str, turn_id: str) -> list[TurnUsage]:
         rows = await self._db.fetch(
             user_id,
-            "SELECT user_id, thread_id, turn_id, model, requests, input_tokens, output_tokens"
-            " FROM turn_usage WHERE user_id = $1 AND turn_id = $2 ORDER BY id",
+            "SELECT user_id, thread_id, turn_id, model, requests, input_tokens, output_tokens,"
+            " tool_calls FROM turn_usage WHERE user_id = $1 AND turn_id = $2 ORDER BY id",
             user_id,
             turn_id,
         )
@@ -69,3 +85,35 @@ class UsageRepository:
             int(row["input_tokens"]),
             int(row["output_tokens"]),
         )
+
+    async def daily(
+        self, first_day: date, last_day: date, *, user_id: str | None = None
+    ) -> list[DailyUsage]:
+        """Usage per user per UTC day from `first_day` to `last_day`, both included (an operator
+        report: all users unless `user_id` is given), by day, then user."""
+        # Across users by design, so outside any user's row-level-security scope.
+        rows = await self._db.pool.fetch(
+            "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, user_id, count(*) AS turns,"
+            " sum(requests) AS requests, sum(input_tokens) AS input_tokens,"
+            " sum(output_tokens) AS output_tokens, sum(tool_calls) AS tool_calls"
+            " FROM turn_usage"
+            " WHERE created_at >= ($1::date AT TIME ZONE 'UTC')"
+            " AND created_at < ($2::date AT TIME ZONE 'UTC')"
+            " AND ($3::text IS NULL OR user_id = $3)"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            first_day,
+            last_day + timedelta(days=1),
+            user_id,
+        )
+        return [
+            DailyUsage(
+                day=row["day"],
+                user_id=row["user_id"],
+                turns=int(row["turns"]),
+                requests=int(row["requests"]),
+                input_tokens=int(row["input_tokens"]),
+                output_tokens=int(row["output_tokens"]),
+                tool_calls=int(row["tool_calls"]),
+            )
+            for row in rows
+        ]

@@ -35,6 +35,9 @@ class WorkerStatus(msgspec.Struct, frozen=True):
     running_turns: int
     max_turns: int
     beat_at: float
+    oldest_turn_id: str | None = None
+    """The turn this worker has been running longest (for `taskchat status`)."""
+    oldest_turn_started_at: float | None = None
 
 
 def new_worker_id() -> str:

@@ -108,3 +108,32 @@ def test_token_without_any_secret_fails_clearly(
         main(["token", "--user", "alice"])
     assert exc.value.code == 2
     assert "JWT_SECRET is not set" in capsys.readouterr().err
+
+
+def test_usage_dates() -> None:
+    from datetime import date
+
+    from services.cli.commands.usage import date_range
+
+    today = date(2026, 5, 10)
+    assert date_range(None, None, today) == (date(2026, 5, 4), today)
+    assert date_range(date(2026, 5, 1), None, today) == (date(2026, 5, 1), today)
+    with pytest.raises(ValueError, match="after"):
+        date_range(date(2026, 5, 11), today, today)
+    args = build_parser().parse_args(["usage", "--from", "2026-01-01", "--user", "u", "--json"])
+    assert (args.first_day, args.last_day, args.user, args.json) == (
+        date(2026, 1, 1),
+        None,
+        "u",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv", [["usage", "--from", "yesterday"], ["usage", "--to", "2026-13-01"]]
+)
+def test_usage_rejects_bad_dates(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert "is not a date (YYYY-MM-DD)" in capsys.readouterr().err

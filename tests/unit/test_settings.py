@@ -74,3 +74,44 @@ def test_attachment_and_dictation_settings() -> None:
     gateway_env = {k: v for k, v in BASE.items() if k != "GEMINI_API_KEY"}
     with pytest.raises(SettingsError, match="TRANSCRIPTION_ENABLED"):
         Settings.from_env({**gateway_env, "TRANSCRIPTION_ENABLED": "true"}, needs_model=False)
+
+
+def test_observability_settings() -> None:
+    defaults = Settings.from_env(BASE).observability
+    assert (defaults.log_level, defaults.log_format, defaults.otlp_endpoint) == (
+        "INFO",
+        "text",
+        None,
+    )
+    assert defaults.worker_health_port == 0  # off: several workers may share a laptop
+    configured = Settings.from_env(
+        {
+            **BASE,
+            "LOG_LEVEL": "debug",
+            "LOG_FORMAT": "json",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
+            "OTEL_SERVICE_NAME": "chat-gw",
+            "WORKER_HEALTH_PORT": "8001",
+            "WORKER_HEALTH_HOST": "0.0.0.0",
+        }
+    ).observability
+    assert configured.log_level == "DEBUG"
+    assert configured.log_format == "json"
+    assert configured.otlp_endpoint == "http://otel-collector:4318"
+    assert (configured.service_name, configured.worker_health_port) == ("chat-gw", 8001)
+
+
+def test_bad_observability_settings_are_named() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "LOG_LEVEL": "loud",
+                "LOG_FORMAT": "xml",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "otel:4318",
+                "WORKER_HEALTH_PORT": "70000",
+            }
+        )
+    problems = "\n".join(caught.value.problems)
+    for name in ("LOG_LEVEL", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "WORKER_HEALTH_PORT"):
+        assert name in problems

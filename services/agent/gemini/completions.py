@@ -11,11 +11,12 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from services.agent.gemini.errors import from_openai_error
+from services.agent.gemini.errors import ModelStreamCutError, from_openai_error
 from services.agent.gemini.request import prepare_request
 from services.agent.gemini.retry import retry_delay_s
 from services.agent.gemini.signatures import SignatureStore
 from services.agent.gemini.stream import normalize_stream
+from services.agent.observability.metrics import record_model_error
 from shared.settings import GeminiSettings
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,11 @@ class GeminiCompletions:
             try:
                 response = await self._client.chat.completions.create(**request)
                 break
+            except openai.APIConnectionError:
+                record_model_error("connection")
+                raise
             except openai.APIStatusError as exc:
+                record_model_error(exc.status_code)
                 error = from_openai_error(exc)
                 if not error.retryable or attempt >= self._settings.max_retries:
                     raise error from exc
@@ -64,5 +69,8 @@ class GeminiCompletions:
         try:
             async for chunk in normalize_stream(stream, self._signatures.save):
                 yield chunk
+        except ModelStreamCutError:
+            record_model_error("stream_cut")
+            raise
         finally:
             await stream.close()

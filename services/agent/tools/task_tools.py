@@ -18,6 +18,7 @@ from agents.tool_context import ToolContext
 from chatkit.types import ClientEffectEvent, CustomTask
 
 from services.agent.agent_context import TaskAgentContext
+from services.agent.observability.metrics import record_tool_call
 from services.agent.tools.activity import tool_activity
 from services.agent.tools.tool_memory import remember_tool_call
 from shared.errors import TaskChatError
@@ -44,6 +45,7 @@ async def _invoke(
     operation: TaskOperation[Any], ctx: ToolContext[TaskAgentContext], raw: str
 ) -> str:
     context = ctx.context
+    context.tool_calls += 1
     arguments = _arguments(raw)
     outcome: Outcome | None = None
     async with tool_activity(context, operation.describe(arguments)):
@@ -54,6 +56,8 @@ async def _invoke(
             result: dict[str, Any] = outcome.to_json()
         except TaskChatError as exc:
             result = {"error": exc.detail}
+    record_tool_call(ctx.tool_name, failed="error" in result)
+    record_tool_call(operation.name, failed="error" in result)
     output = json.dumps(result)
     await remember_tool_call(ctx, output)
     if outcome is not None and outcome.changed:

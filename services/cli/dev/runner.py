@@ -30,7 +30,7 @@ SignalHandler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | None"
 
 DATABASE_NAME = "taskchat"
 LOCALHOST = "127.0.0.1"
-# Workers give running turns 30 s (services.agent.worker.SHUTDOWN_GRACE_S) after SIGTERM.
+# Workers give running turns 30 s (WORKER_DRAIN_S, 30 s by default) after SIGTERM.
 CHILD_GRACE_S = 40.0
 
 
@@ -171,6 +171,8 @@ def _print_ready(url: str, state_dir: Path, workers: int) -> None:
         f"{workers} worker{'s' if workers != 1 else ''})\n"
         f"  Get a token:  taskchat token --user alice{secret_hint}\n"
         f"  Chat:         taskchat chat --user alice{url_flag}\n"
+        f"  Browser:      {url}/  (loads ChatKit from its CDN; paste the token)\n"
+        f"  Operations:   {url}/metrics, {url}/readyz\n"
         "Press Ctrl-C to stop.\n"
     )
 

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from services.gateway.auth.csrf import check_cookie_request
 from services.gateway.resources import GatewayResources
 from shared.errors import UnauthorizedError
+from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 
 
@@ -50,6 +51,7 @@ async def provide_request_context(
     except UnauthorizedError:
         await resources.anonymous_rate.hit(client_ip(request))  # 429 once over the limit
         raise
+    bind_log_context(user_id=user_id)  # the request's log lines carry the (hashed) user
     if from_cookie:
         check_cookie_request(
             request.method, request.headers, resources.settings.gateway.allowed_origins

@@ -1,0 +1,1 @@
+"""A worker's own metrics and its health and metrics HTTP port."""

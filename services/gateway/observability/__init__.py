@@ -1,0 +1,1 @@
+"""The gateway's metrics, its request metrics middleware and its health and metrics routes."""

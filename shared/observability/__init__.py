@@ -1,0 +1,1 @@
+"""Logs, metrics helpers and traces shared by the gateway and the workers."""
