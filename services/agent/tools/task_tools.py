@@ -56,7 +56,6 @@ async def _invoke(
             result: dict[str, Any] = outcome.to_json()
         except TaskChatError as exc:
             result = {"error": exc.detail}
-    record_tool_call(ctx.tool_name, failed="error" in result)
     record_tool_call(operation.name, failed="error" in result)
     output = json.dumps(result)
     await remember_tool_call(ctx, output)
