@@ -60,7 +60,7 @@ def system_with_mcp(
     ]
     try:
         wait_listening(port, weather)
-        env = {"MCP_SERVERS": json.dumps(servers), "MCP_SERVER_TIMEOUT_S": "2"}
+        env = {"MCP_SERVERS": json.dumps(servers), "MCP_SERVER_TIMEOUT_S": "5"}
         with running_system(backends, tmp_path_factory, "mcp-servers", env) as system:
             yield system
     finally:
