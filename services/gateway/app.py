@@ -45,7 +45,7 @@ def create_app(settings: Settings) -> Litestar:
             allow_credentials=True,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Turn-Id"],
+            expose_headers=["X-Turn-Id", "Retry-After"],
         )
         if settings.gateway.allowed_origins
         else None
