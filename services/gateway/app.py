@@ -62,7 +62,7 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
-            expose_headers=["X-Turn-Id"],
+            expose_headers=["X-Turn-Id", "Retry-After"],
         )
         if settings.gateway.allowed_origins
         else None

@@ -1,1 +1,2 @@
-"""Authentication: who is calling, from an HS256 JWT in a cookie or a Bearer header."""
+"""Authentication: verifying tokens (HS256 secret, PEM public key or JWKS), finding them in a
+Bearer header or a cookie, and holding cookie requests to the allowed origins."""

@@ -5,10 +5,13 @@
 -- Superusers and table owners bypass RLS, which is why the role switch is needed.
 
 -- Roles are cluster-wide: another database on the same server (a test session, a second
--- deployment) may create it at the same moment.
+-- deployment) may create it at the same moment. An administrator may also have created it (and
+-- granted it to the app's user) so that the app's user needs no CREATEROLE.
 DO $$
 BEGIN
-    CREATE ROLE taskchat_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'taskchat_app') THEN
+        CREATE ROLE taskchat_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END

@@ -1,0 +1,60 @@
+"""What the user-scoped transaction (row-level security) costs one store read.
+
+`python -m tests.bench.rls_overhead` loads one thread by id 2,000 times on a throw-away database:
+once as a bare query on the pool (as before migration 0005), once through `PostgresStore`, whose
+every query runs in a transaction that sets the role and the user first.
+
+Environment: TEST_DATABASE_URL (admin DSN, default local trust auth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+from chatkit.types import ThreadMetadata
+
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.request_context import RequestContext
+from shared.settings import DatabaseSettings
+from shared.store.postgres_store import PostgresStore
+from tests.bench.turn_latency import summary
+from tests.scratch_database import scratch_database
+
+READS = 2000
+
+
+async def measure(database_url: str) -> None:
+    pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=1))
+    try:
+        await apply_migrations(pool)
+        store = PostgresStore(pool)
+        context = RequestContext(user_id="bench")
+        thread = ThreadMetadata(id="thr_bench", created_at=datetime.now())
+        await store.save_thread(thread, context)
+        bare: list[float] = []
+        scoped: list[float] = []
+        for _ in range(READS):
+            started = time.perf_counter()
+            await pool.fetchval(
+                "SELECT data FROM threads WHERE id = $1 AND user_id = $2", thread.id, "bench"
+            )
+            bare.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            await store.load_thread(thread.id, context)
+            scoped.append((time.perf_counter() - started) * 1000)
+        print(summary("load_thread, bare query", bare))
+        print(summary("load_thread, user-scoped transaction (RLS)", scoped))
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    with scratch_database("taskchat_bench") as url:
+        asyncio.run(measure(url))
+
+
+if __name__ == "__main__":
+    main()
