@@ -4,6 +4,7 @@ provider's JWKS."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 import uuid
@@ -138,7 +139,7 @@ def test_tokens_and_secrets_never_reach_the_logs(system: System) -> None:
     finally:
         client.close()
     log = system.service("gateway").log()
-    assert " 401 " in log  # the requests were logged, just not their tokens
+    assert re.search(r'" 401\b', log)  # the requests were logged, just not their tokens
     for token in [*bad_tokens, good]:
         assert token not in log
         signature = token.split(".")[-1]
