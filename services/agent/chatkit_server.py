@@ -12,7 +12,6 @@ from agents.result import RunResultStreaming
 from chatkit.actions import Action
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer
 from chatkit.types import (
     ThreadItemReplacedEvent,
     ThreadMetadata,
@@ -29,6 +28,7 @@ from services.agent.model_errors import to_stream_error
 from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED, record_tokens
 from services.agent.titles import Title, make_title
 from shared.attachments.blob_store import BlobStore
+from shared.chatkit.server_base import ChatKitServerBase
 from shared.errors import TaskChatError
 from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
@@ -41,7 +41,7 @@ from shared.usage.repository import TurnUsage, UsageRepository
 logger = logging.getLogger(__name__)
 
 
-class AgentChatKitServer(ChatKitServer[RequestContext]):
+class AgentChatKitServer(ChatKitServerBase):
     def __init__(
         self,
         store: PostgresStore,

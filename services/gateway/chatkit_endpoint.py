@@ -59,7 +59,7 @@ async def chatkit_endpoint(
     if is_streaming_req(parsed):
         check_model_choice(parsed, resources.settings.gemini.allowed_models)
         return await _start_turn(parsed, body, resources, request_context)
-    result = await resources.chatkit.process(body, request_context)
+    result = await resources.chatkit.process_parsed(parsed, request_context)
     assert isinstance(result, NonStreamingResult)
     return Response(content=result.json, media_type="application/json")
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from chatkit.types import ChatKitReq, ThreadsAddUserMessageReq, ThreadsCreateReq
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
+from shared.chatkit.server_base import chatkit_request_adapter
 from shared.errors import InvalidInputError
-
-_CHATKIT_REQUEST: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 
 def parse_chatkit_request(body: bytes) -> ChatKitReq:
@@ -15,7 +14,7 @@ def parse_chatkit_request(body: bytes) -> ChatKitReq:
     if not body.strip():
         raise InvalidInputError("The request body is empty; send a ChatKit request as JSON.")
     try:
-        return _CHATKIT_REQUEST.validate_json(body)
+        return chatkit_request_adapter().validate_json(body)
     except ValidationError as exc:
         raise InvalidInputError(_describe(exc)) from exc
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from chatkit.actions import Action
-from chatkit.server import ChatKitServer
 from chatkit.types import (
     AudioInput,
     FeedbackKind,
@@ -20,13 +19,14 @@ from chatkit.types import (
 
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.transcription.transcriber import Transcriber
+from shared.chatkit.server_base import ChatKitServerBase
 from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.actions import apply_action
 from shared.tasks.repository import TaskRepository
 
 
-class GatewayChatKitServer(ChatKitServer[RequestContext]):
+class GatewayChatKitServer(ChatKitServerBase):
     """Answers the non-streaming ChatKit requests straight from Postgres.
 
     Streaming requests never reach `respond` here: the gateway queues them for an agent worker.

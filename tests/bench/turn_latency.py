@@ -26,7 +26,7 @@ import redis
 
 from services.gateway.auth.tokens import issue_token
 from tests.e2e.chatkit_client import threads_create
-from tests.e2e.processes import Processes, free_port, wait_healthy
+from tests.e2e.processes import Processes, free_port, wait_healthy, wait_registered
 from tests.scratch_database import scratch_database
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -183,6 +183,9 @@ def main() -> None:
                 "GEMINI_API_KEY": "bench",
                 "GEMINI_BASE_URL": f"http://127.0.0.1:{fast_port}/v1beta/openai/",
                 "JWT_SECRET": SECRET,
+                # One user sends every benchmark turn: lift the per-user limits.
+                "DAILY_MESSAGE_QUOTA": "1000000",
+                "MAX_CONCURRENT_STREAMS": "1000",
                 "GATEWAY_PORT": str(gw_port),
                 "WORKER_MAX_TURNS": str(TURNS_PER_WORKER),
                 "DATABASE_POOL_MAX": "20",
@@ -215,6 +218,7 @@ def main() -> None:
             gateway_url = f"http://127.0.0.1:{gw_port}"
             wait_healthy(f"{gateway_url}/healthz", gateway)
             worker = processes.start("worker-fast", "services.agent", env)
+            wait_registered(env["REDIS_URL"], worker)
             print("== 1. overhead of the split (emulator without delays)")
             asyncio.run(run_sequential(gateway_url, env["GEMINI_BASE_URL"], env))
             worker.stop()
@@ -225,10 +229,10 @@ def main() -> None:
                 f"{TOKENS_PER_S} tokens/s; {TURNS_PER_WORKER} turns per worker)"
             )
             workers = [processes.start("worker-1", "services.agent", slow_env)]
-            time.sleep(3)
+            wait_registered(env["REDIS_URL"], workers[0])
             asyncio.run(run_concurrent(gateway_url, "1 worker"))
             workers.append(processes.start("worker-2", "services.agent", slow_env))
-            time.sleep(3)
+            wait_registered(env["REDIS_URL"], workers[1])
             asyncio.run(run_concurrent(gateway_url, "2 workers"))
             print("== 3. memory after the load")
             print(f"gateway RSS {rss_mb(gateway.process.pid):.0f} MB")

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgspec
 import pytest
 import redis
 
 from services.gateway.auth.tokens import issue_token
-from shared.workers.registry import WORKERS, WorkerStatus, worker_status_key
 from tests.conftest import Backends
-from tests.e2e.processes import Processes, ServiceProcess, free_port, wait_healthy
+from tests.e2e.processes import (
+    Processes,
+    ServiceProcess,
+    free_port,
+    wait_healthy,
+    wait_registered,
+)
 
 # Each system gets its own database of the session's Redis server, so a worker of one system (two
 # may be up at once within a test module) never takes another system's turns. Database 15 is the
@@ -41,27 +44,11 @@ class System:
         """Start a worker and wait until it is in the registry of live workers (gateways refuse
         turns while no worker is live)."""
         worker = self.processes.start(name, "services.agent", self.env)
-        client = redis.Redis.from_url(self.env["REDIS_URL"])
-        deadline = time.monotonic() + timeout_s
-        try:
-            while worker.process.pid not in _live_worker_pids(client):
-                if worker.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start:\n{worker.log()}")
-                time.sleep(0.05)
-        finally:
-            client.close()
+        wait_registered(self.env["REDIS_URL"], worker, timeout_s)
         return worker
 
     def service(self, name: str) -> ServiceProcess:
         return next(s for s in self.processes.running if s.name == name)
-
-
-def _live_worker_pids(client: redis.Redis) -> set[int]:
-    ids: list[bytes] = client.zrange(WORKERS, 0, -1)  # type: ignore[assignment]
-    if not ids:
-        return set()
-    raw: list[bytes | None] = client.mget([worker_status_key(i.decode()) for i in ids])  # type: ignore[assignment]
-    return {msgspec.json.decode(r, type=WorkerStatus).pid for r in raw if r is not None}
 
 
 def start_system(

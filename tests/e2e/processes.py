@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import msgspec
+import redis
+
+from shared.workers.registry import WORKERS, WorkerStatus, worker_status_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,3 +88,25 @@ def wait_healthy(url: str, service: ServiceProcess, timeout_s: float = 60) -> No
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{service.name} not healthy after {timeout_s}s:\n{service.log()}")
+
+
+def wait_registered(redis_url: str, worker: ServiceProcess, timeout_s: float = 120) -> None:
+    """Until the worker process is in the registry of live workers: gateways refuse turns while
+    no worker is live, and a worker takes seconds to import and connect on a busy machine."""
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while worker.process.pid not in _live_worker_pids(client):
+            if worker.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{worker.name} did not start:\n{worker.log()}")
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def _live_worker_pids(client: redis.Redis) -> set[int]:
+    ids: list[bytes] = client.zrange(WORKERS, 0, -1)  # type: ignore[assignment]
+    if not ids:
+        return set()
+    raw: list[bytes | None] = client.mget([worker_status_key(i.decode()) for i in ids])  # type: ignore[assignment]
+    return {msgspec.json.decode(r, type=WorkerStatus).pid for r in raw if r is not None}

@@ -1,0 +1,1 @@
+"""What both processes add to chatkit's ChatKit server."""
