@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from chatkit.logger import logger as chatkit_logger
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import ChatKitReq, is_streaming_req
 from pydantic import TypeAdapter
@@ -32,7 +33,8 @@ class ChatKitServerBase(ChatKitServer[RequestContext]):
     async def process_parsed(
         self, request: ChatKitReq, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
-        """`process` for a request already validated (chatkit's routing, unchanged)."""
+        """`process` for a request already validated (chatkit's routing and log line, unchanged)."""
+        chatkit_logger.info("Received request op: %s", request.type)
         if is_streaming_req(request):
             return StreamingResult(self._process_streaming(request, context))
         return NonStreamingResult(await self._process_non_streaming(request, context))
