@@ -26,8 +26,8 @@ EVENT_LOG_MAX_LEN = 20_000
 """Cap on entries in one turn's event log (a very long answer is about 2,000 deltas)."""
 EVENT_LOG_TTL_S = 300
 """A turn's events stay readable this long after its last event (a client reconnecting with
-`Last-Event-ID` re-joins within it), then expire. Also how long a turn's claim is kept: longer than
-arq could take to redeliver the job of a dead worker."""
+`Last-Event-ID` re-joins within it), then expire. (A turn's claim is kept longer: see
+`CLAIM_MARGIN_S` in services/agent/turn_runner.py.)"""
 CANCEL_MARK_TTL_S = 3_600
 
 
