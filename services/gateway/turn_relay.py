@@ -31,6 +31,9 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 NO_WORKER_MESSAGE = "The assistant is not available right now. Please try again in a moment."
 WORKER_LOST_MESSAGE = "The assistant stopped responding. Please try again."
 CONNECTION_LOST_MESSAGE = "The connection to the assistant was lost. Please try again."
+READ_BATCH = 256
+"""Entries read per XREAD; a full batch is followed by another read at once."""
+
 GAP_MESSAGE = "Part of the answer was lost on the way. Reload the conversation to see it."
 
 
@@ -113,14 +116,12 @@ async def relay_turn(
         while True:
             news.clear()  # before reading: an announcement from now on wakes the wait below
             try:
-                entries = await events.read(turn_id, last_id)
+                entries = await events.read(turn_id, last_id, count=READ_BATCH)
             except RedisError as exc:
                 logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
                 ended = True  # nothing more can be done for this turn from here
                 yield error_frame(CONNECTION_LOST_MESSAGE, allow_retry=True)
                 return
-            if not entries and await _announced(news, wait_s):
-                continue
             now = time.monotonic()
             # Everything read at once goes out as one write: one ASGI send per batch, not per
             # event, is what lets one gateway relay tens of thousands of events a second.
@@ -153,8 +154,8 @@ async def relay_turn(
                 yield b"".join(frames)
             if ended:
                 return
-            if entries:
-                continue
+            if len(entries) == READ_BATCH:
+                continue  # maybe more waiting: read on without waiting for news
             if not started and now >= start_deadline:
                 logger.warning(
                     "turn %s was not picked up within %.1fs", turn_id, policy.start_timeout_s
@@ -174,6 +175,10 @@ async def relay_turn(
             if now - last_sent >= policy.keepalive_s:
                 last_sent = now
                 yield KEEPALIVE
+            # A short read took everything appended before it; the next announcement (or the
+            # timer, should one be lost) says when to read again. Re-reading at once would cost
+            # an empty XREAD per batch.
+            await _announced(news, wait_s)
     finally:
         observed.finish()
         notifier.unwatch(turn_id)

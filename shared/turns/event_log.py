@@ -9,6 +9,7 @@ streams on a single connection instead of holding a blocked connection per strea
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
@@ -27,13 +28,17 @@ class TurnEventLog:
     async def append(self, turn_id: str, event: TurnEvent) -> None:
         await self.append_many(turn_id, (event,))
 
-    async def append_many(self, turn_id: str, events: Sequence[TurnEvent]) -> None:
-        """Append `events` in order, in one round trip, with one announcement."""
+    async def append_many(
+        self, turn_id: str, events: Sequence[TurnEvent], *, refresh_ttl: bool = True
+    ) -> None:
+        """Append `events` in order, in one round trip, with one announcement; `refresh_ttl`
+        restarts the log's expiry (see `TurnEventWriter` for when it may be skipped)."""
         key = keys.turn_events(turn_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
                 pipe.xadd(key, {FIELD: encode_event(event)}, maxlen=keys.EVENT_LOG_MAX_LEN)
-            pipe.expire(key, keys.EVENT_LOG_TTL_S)
+            if refresh_ttl:
+                pipe.expire(key, keys.EVENT_LOG_TTL_S)
             pipe.publish(keys.TURN_EVENTS_CHANNEL, turn_id.encode())
             await pipe.execute()
 
@@ -60,7 +65,14 @@ class TurnEventWriter:
     carries everything queued meanwhile, so Redis sees one round trip and the gateways one
     announcement per batch instead of per delta. A failed write is raised by the next `append`
     or by `flush`.
+
+    The log's expiry is restarted by the first write, by the one carrying `end`, and otherwise at
+    most every `TTL_REFRESH_S`, not by every write: an EXPIRE per delta would be a third of the
+    commands a turn sends to Redis. A log whose worker died still lives at least
+    `EVENT_LOG_TTL_S - TTL_REFRESH_S` after its last entry.
     """
+
+    TTL_REFRESH_S = 30.0
 
     MAX_PENDING = 512
     """Beyond this many unwritten entries, `append` waits for the writes (back-pressure)."""
@@ -71,6 +83,7 @@ class TurnEventWriter:
         self._seq = 0
         self._pending: list[TurnEvent] = []
         self._writing: asyncio.Task[None] | None = None
+        self._ttl_refreshed_at: float | None = None
 
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
         self._seq += 1
@@ -94,4 +107,12 @@ class TurnEventWriter:
     async def _write_pending(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            await self._log.append_many(self._turn_id, batch)
+            now = time.monotonic()
+            refresh = (
+                self._ttl_refreshed_at is None
+                or now - self._ttl_refreshed_at >= self.TTL_REFRESH_S
+                or batch[-1].kind == "end"
+            )
+            await self._log.append_many(self._turn_id, batch, refresh_ttl=refresh)
+            if refresh:
+                self._ttl_refreshed_at = now

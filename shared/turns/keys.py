@@ -25,9 +25,10 @@ TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
 EVENT_LOG_MAX_LEN = 20_000
 """Cap on entries in one turn's event log (a very long answer is about 2,000 deltas)."""
 EVENT_LOG_TTL_S = 300
-"""A turn's events stay readable this long after its last event (a client reconnecting with
-`Last-Event-ID` re-joins within it), then expire. (A turn's claim is kept longer: see
-`CLAIM_MARGIN_S` in services/agent/turn_runner.py.)"""
+"""A turn's events stay readable this long after its end (a client reconnecting with
+`Last-Event-ID` re-joins within it), then expire; a turn whose worker died keeps them at least
+this long less `TurnEventWriter.TTL_REFRESH_S` after its last event. (A turn's claim is kept
+longer: see `CLAIM_MARGIN_S` in services/agent/turn_runner.py.)"""
 CANCEL_MARK_TTL_S = 3_600
 
 

@@ -87,3 +87,22 @@ async def test_a_failed_write_is_raised_to_the_writer(
     with contextlib.suppress(redis_asyncio.ResponseError):
         await writer.flush()
         raise AssertionError("the failed write was not raised")
+
+
+async def test_the_log_expiry_is_set_first_and_restarted_by_the_end_not_by_each_write(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    key = keys.turn_events("turn-ttl")
+    writer = TurnEventWriter(TurnEventLog(redis_client), "turn-ttl")
+    await writer.append("started")
+    await writer.flush()
+    assert 0 < await redis_client.ttl(key) <= keys.EVENT_LOG_TTL_S
+
+    await redis_client.expire(key, 10 * keys.EVENT_LOG_TTL_S)  # tells a later EXPIRE apart
+    await writer.append("event", b"{}")
+    await writer.flush()
+    assert await redis_client.ttl(key) > keys.EVENT_LOG_TTL_S  # a delta costs no EXPIRE
+
+    await writer.append("end")
+    await writer.flush()
+    assert 0 < await redis_client.ttl(key) <= keys.EVENT_LOG_TTL_S

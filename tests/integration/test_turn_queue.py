@@ -1,0 +1,74 @@
+"""The turn queue writes arq's job format in one script: what arq reads back must be intact."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from arq.connections import ArqRedis
+from arq.jobs import Job, JobStatus
+
+from shared.turns import keys
+from shared.turns.messages import Turn, decode_turn
+from shared.turns.queue import TurnOrigin, TurnQueue
+
+
+@pytest.fixture
+async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    redis = ArqRedis.from_url(redis_url)
+    await redis.flushdb()
+    try:
+        yield redis
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+
+
+def a_turn(turn_id: str) -> Turn:
+    return Turn(
+        turn_id=turn_id,
+        user_id="alice",
+        request=b'{"type":"threads.create"}',
+        enqueued_at_ms=int(time.time() * 1000),
+        thread_id="thr_1",
+    )
+
+
+async def test_an_enqueued_turn_is_an_arq_job_a_worker_can_read(arq_redis: ArqRedis) -> None:
+    turn = a_turn("turn-q1")
+    assert await TurnQueue(arq_redis, turn_timeout_s=60).enqueue(turn)
+
+    job = Job(turn.turn_id, arq_redis, _queue_name=keys.TURN_QUEUE)
+    assert await job.status() == JobStatus.queued
+    info = await job.info()
+    assert info is not None
+    assert info.function == keys.RUN_TURN_JOB and info.kwargs == {}
+    assert info.enqueue_time.timestamp() * 1000 == pytest.approx(turn.enqueued_at_ms, abs=1)
+    assert decode_turn(info.args[0]) == turn
+    # Unpicked, the job expires with the turn's timeout (arq then drops it unstarted).
+    assert 55_000 < await arq_redis.pttl(f"arq:job:{turn.turn_id}") <= 60_000
+    assert await arq_redis.zscore(keys.TURN_QUEUE, turn.turn_id) == turn.enqueued_at_ms
+    assert await arq_redis.llen(keys.WORKER_WAKEUP) == 1
+    assert await TurnQueue(arq_redis, turn_timeout_s=60).origin(turn.turn_id) == TurnOrigin(
+        "alice", "thr_1"
+    )
+
+
+async def test_the_same_turn_is_queued_once(arq_redis: ArqRedis) -> None:
+    queue = TurnQueue(arq_redis, turn_timeout_s=60)
+    turn = a_turn("turn-q2")
+    assert await queue.enqueue(turn)
+    assert not await queue.enqueue(turn)
+    assert await queue.depth() == 1
+
+    await arq_redis.delete(f"arq:job:{turn.turn_id}")
+    await arq_redis.set(f"arq:result:{turn.turn_id}", b"x")  # run already, result kept
+    assert not await queue.enqueue(turn)
+
+
+async def test_wake_ups_are_capped(arq_redis: ArqRedis) -> None:
+    queue = TurnQueue(arq_redis, turn_timeout_s=60)
+    for n in range(keys.WORKER_WAKEUP_MAX_LEN + 10):
+        await queue.enqueue(a_turn(f"turn-w{n}"))
+    assert await arq_redis.llen(keys.WORKER_WAKEUP) == keys.WORKER_WAKEUP_MAX_LEN
