@@ -49,7 +49,7 @@ async def test_an_enqueued_turn_is_an_arq_job_a_worker_can_read(arq_redis: ArqRe
     # Unpicked, the job expires with the turn's timeout (arq then drops it unstarted).
     assert 55_000 < await arq_redis.pttl(f"arq:job:{turn.turn_id}") <= 60_000
     assert await arq_redis.zscore(keys.TURN_QUEUE, turn.turn_id) == turn.enqueued_at_ms
-    assert await arq_redis.llen(keys.WORKER_WAKEUP) == 1
+    assert await arq_redis.llen(keys.WORKER_WAKEUP) == 1  # type: ignore[misc]
     assert await TurnQueue(arq_redis, turn_timeout_s=60).origin(turn.turn_id) == TurnOrigin(
         "alice", "thr_1"
     )
@@ -71,4 +71,4 @@ async def test_wake_ups_are_capped(arq_redis: ArqRedis) -> None:
     queue = TurnQueue(arq_redis, turn_timeout_s=60)
     for n in range(keys.WORKER_WAKEUP_MAX_LEN + 10):
         await queue.enqueue(a_turn(f"turn-w{n}"))
-    assert await arq_redis.llen(keys.WORKER_WAKEUP) == keys.WORKER_WAKEUP_MAX_LEN
+    assert await arq_redis.llen(keys.WORKER_WAKEUP) == keys.WORKER_WAKEUP_MAX_LEN  # type: ignore[misc]
