@@ -26,4 +26,13 @@ async def create_pool(settings: DatabaseSettings) -> DbPool:
         settings.url,
         min_size=min(settings.pool_min_size, settings.pool_max_size),
         max_size=settings.pool_max_size,
+        reset=_nothing_to_reset,
     )
+
+
+async def _nothing_to_reset(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """What a released connection needs beyond asyncpg's own rollback of an open transaction:
+    nothing. asyncpg's default reset is one more round trip per query (`pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`), undoing what TaskChat never leaves behind: its settings
+    (role, user scope) are transaction-local, it holds no cursors or listeners, and the one
+    advisory lock (migrations) is released where it is taken."""

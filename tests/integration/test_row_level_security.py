@@ -3,11 +3,14 @@ rows, even with a query that forgot its WHERE."""
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncpg
 import pytest
 
-from shared.db.pool import DbPool
+from shared.db.pool import DbPool, create_pool
 from shared.db.user_scope import user_transaction
+from shared.settings import DatabaseSettings
 from shared.tasks.repository import TaskRepository
 
 USER_TABLES = (
@@ -88,3 +91,25 @@ async def test_a_failed_statement_rolls_the_scope_back(db_pool: DbPool) -> None:
     async with db_pool.acquire() as conn:
         assert not conn.is_in_transaction()
         assert await conn.fetchval("SELECT current_user") != "taskchat_app"
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_the_user_scope_ends_with_its_transaction(
+    db_pool: DbPool, database_url: str, fails: bool
+) -> None:
+    """The pool skips asyncpg's reset query (see `create_pool`): the scope must end with each
+    transaction, committed or failed, or the connection's next borrower would act as that user."""
+    # One connection: the next acquire gets the very connection just released.
+    pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=1))
+    try:
+        with pytest.raises(RuntimeError) if fails else contextlib.nullcontext():
+            async with user_transaction(pool, "alice") as conn:
+                scope = await conn.fetchval("SELECT current_setting('taskchat.user_id', true)")
+                assert scope == "alice"
+                if fails:
+                    raise RuntimeError("the transaction fails")
+        async with pool.acquire() as conn:
+            assert not await conn.fetchval("SELECT current_setting('taskchat.user_id', true)")
+            assert await conn.fetchval("SELECT current_user") != "taskchat_app"
+    finally:
+        await pool.close()
