@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 
+from services.agent.worker import CLAIM_JOB_SCRIPT
 from shared.turns import keys
 from shared.turns.messages import Turn, decode_turn
 from shared.turns.queue import TurnOrigin, TurnQueue
@@ -72,3 +74,22 @@ async def test_wake_ups_are_capped(arq_redis: ArqRedis) -> None:
     for n in range(keys.WORKER_WAKEUP_MAX_LEN + 10):
         await queue.enqueue(a_turn(f"turn-w{n}"))
     assert await arq_redis.llen(keys.WORKER_WAKEUP) == keys.WORKER_WAKEUP_MAX_LEN  # type: ignore[misc]
+
+
+async def test_a_queued_turn_is_claimed_by_one_worker_only(arq_redis: ArqRedis) -> None:
+    claim = arq_redis.register_script(CLAIM_JOB_SCRIPT)
+    turn = a_turn("turn-c1")
+    await TurnQueue(arq_redis, turn_timeout_s=60).enqueue(turn)
+    in_progress = f"arq:in-progress:{turn.turn_id}"
+
+    async def claim_at(now_ms: int, job_id: str = turn.turn_id) -> Any:
+        return await claim(
+            keys=[f"arq:in-progress:{job_id}", keys.TURN_QUEUE], args=[job_id, now_ms, 5_000]
+        )
+
+    assert await claim_at(turn.enqueued_at_ms - 1) is None  # not due yet
+    score = await claim_at(turn.enqueued_at_ms + 10)
+    assert score is not None and int(float(score)) == turn.enqueued_at_ms
+    assert 0 < await arq_redis.pttl(in_progress) <= 5_000
+    assert await claim_at(turn.enqueued_at_ms + 20) is None  # already taken
+    assert await claim_at(10**13, job_id="not-queued") is None
