@@ -11,6 +11,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
+from services.agent.gemini.chunk_stream import ChunkStream
 from services.gemini_emulator.server import running_emulator
 
 MODEL = "gemini-2.5-flash"
@@ -252,3 +253,36 @@ async def test_empty_ids_reach_the_sdk_as_empty_strings(client: openai.AsyncOpen
     )
     tool_calls = completion.choices[0].message.tool_calls
     assert tool_calls is not None and [call.id for call in tool_calls] == [""]
+
+
+@pytest.mark.parametrize(
+    "text", ["hello world", "add milk and eggs", "please repeat " + " ".join(["word"] * 40)]
+)
+async def test_the_workers_chunk_parser_reads_what_the_sdk_reads(
+    client: openai.AsyncOpenAI, text: str
+) -> None:
+    """`ChunkStream` parses with pydantic's validator (falling back to the SDK for chunks off the
+    schema, like Gemini's index-less tool calls): the chunks must equal the SDK's own."""
+    body = {"model": MODEL, "messages": user(text), "tools": TOOLS, "stream": True}
+    stock = await client.chat.completions.create(**body)  # type: ignore[call-overload]
+    ours = await client.post(
+        "/chat/completions",
+        body=body,
+        cast_to=ChatCompletionChunk,
+        stream=True,
+        stream_cls=ChunkStream,
+    )
+    assert isinstance(ours, ChunkStream)
+    expected = without_fresh_values(await collect(stock))
+    assert without_fresh_values(await collect(ours)) == expected
+    assert len(expected) > 1
+
+
+def without_fresh_values(value: Any) -> Any:
+    """`value` without what differs between two answers to the same request (ids, signatures)."""
+    if isinstance(value, dict):
+        fresh = ("id", "created", "thought_signature")
+        return {k: without_fresh_values(v) for k, v in value.items() if k not in fresh}
+    if isinstance(value, list):
+        return [without_fresh_values(v) for v in value]
+    return value

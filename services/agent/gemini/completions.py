@@ -12,6 +12,7 @@ from openai import NOT_GIVEN, AsyncOpenAI, NotGiven, Omit
 from openai._base_client import make_request_options  # what `create` itself uses
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from services.agent.gemini.chunk_stream import ChunkStream
 from services.agent.gemini.errors import ModelStreamCutError, from_openai_error
 from services.agent.gemini.request import prepare_request
 from services.agent.gemini.retry import retry_delay_s
@@ -96,7 +97,7 @@ class GeminiCompletions:
             options=options,
             cast_to=ChatCompletion,
             stream=stream,
-            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+            stream_cls=ChunkStream,
         )
 
     async def _stream(
