@@ -1,8 +1,9 @@
-"""Waking the relays of a gateway's open streams when their turns have news.
+"""Handing each open stream's relay the entries its turn's worker publishes.
 
-One pub/sub subscription per gateway process, whatever the number of open streams. A missed
-announcement (pub/sub is at-most-once) costs latency, never events: relays also read on a timer,
-and every relay is woken after a reconnect.
+One pub/sub subscription per gateway process, whatever the number of open streams. Pub/sub is
+at-most-once, so what it delivers is a fast path, never the only one: a relay reads the turn's log
+itself when it starts, when the entries it is handed skip a number, after a silence, and after
+the subscription was lost (see `turn_relay.py`).
 """
 
 from __future__ import annotations
@@ -10,28 +11,68 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import msgspec
 from redis.asyncio import Redis
 
 from shared.turns import keys
+from shared.turns.messages import TurnEvent, decode_news
 
 logger = logging.getLogger(__name__)
 
 RECONNECT_DELAY_S = 0.5
 
 
+class TurnInbox:
+    """One relay's mailbox: entries published for its turn since it last looked, and whether it
+    must read the log to be sure it has everything."""
+
+    def __init__(self) -> None:
+        self._ready = asyncio.Event()
+        self._events: list[TurnEvent] = []
+        self.read_log = True
+        """Read the turn's log before trusting the mailbox: true at first (entries may predate
+        the subscription) and whenever something may have been missed."""
+
+    def deliver(self, events: list[TurnEvent]) -> None:
+        self._events.extend(events)
+        self._ready.set()
+
+    def missed(self) -> None:
+        """Something may not have been delivered: the relay should read the log."""
+        self.read_log = True
+        self._ready.set()
+
+    def take(self) -> list[TurnEvent]:
+        """The entries delivered so far, in the order published; empties the mailbox."""
+        events, self._events = self._events, []
+        self._ready.clear()
+        return events
+
+    async def wait(self, timeout_s: float) -> bool:
+        """Wait for a delivery (or `missed`); False when `timeout_s` passed without one."""
+        if self._ready.is_set():
+            return True
+        try:
+            async with asyncio.timeout(timeout_s):  # no extra task, unlike `wait_for`
+                await self._ready.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 class TurnEventNotifier:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._waiting: dict[str, asyncio.Event] = {}
+        self._inboxes: dict[str, TurnInbox] = {}
 
-    def watch(self, turn_id: str) -> asyncio.Event:
-        """An event set whenever the turn's log may have grown; call `unwatch` when done."""
-        event = asyncio.Event()
-        self._waiting[turn_id] = event
-        return event
+    def watch(self, turn_id: str) -> TurnInbox:
+        """The mailbox of the turn's entries from now on; call `unwatch` when done."""
+        inbox = TurnInbox()
+        self._inboxes[turn_id] = inbox
+        return inbox
 
     def unwatch(self, turn_id: str) -> None:
-        self._waiting.pop(turn_id, None)
+        self._inboxes.pop(turn_id, None)
 
     async def run(self) -> None:
         """Listen until cancelled (started in the gateway's lifespan)."""
@@ -39,18 +80,26 @@ class TurnEventNotifier:
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(keys.TURN_EVENTS_CHANNEL)
-                    # Anything announced while we were not subscribed: let every relay look.
-                    for waiting in self._waiting.values():
-                        waiting.set()
+                    # Anything published while we were not subscribed: let every relay look.
+                    for inbox in self._inboxes.values():
+                        inbox.missed()
                     async for message in pubsub.listen():
-                        turn_id = message["data"]
-                        news = self._waiting.get(
-                            turn_id.decode() if isinstance(turn_id, bytes) else turn_id
-                        )
-                        if news is not None:
-                            news.set()
+                        self._dispatch(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("turn event subscription lost; reconnecting")
                 await asyncio.sleep(RECONNECT_DELAY_S)
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            news = decode_news(data)
+        except msgspec.DecodeError:
+            # A bare turn id, as workers before `TurnNews` announced: that relay reads its log.
+            inbox = self._inboxes.get(data.decode(errors="replace"))
+            if inbox is not None:
+                inbox.missed()
+            return
+        inbox = self._inboxes.get(news.turn_id)
+        if inbox is not None:
+            inbox.deliver(news.events)

@@ -10,7 +10,6 @@ exactly the events it missed (see `turn_resume.py`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -20,8 +19,9 @@ from chatkit.types import ErrorEvent
 from redis.exceptions import RedisError
 
 from services.gateway.observability.metrics import TurnObservation
-from services.gateway.turn_events import TurnEventNotifier
+from services.gateway.turn_events import TurnEventNotifier, TurnInbox
 from shared.turns.event_log import START, TurnEventLog
+from shared.turns.messages import TurnEvent
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ NO_WORKER_MESSAGE = "The assistant is not available right now. Please try again 
 WORKER_LOST_MESSAGE = "The assistant stopped responding. Please try again."
 CONNECTION_LOST_MESSAGE = "The connection to the assistant was lost. Please try again."
 READ_BATCH = 256
-"""Entries read per XREAD; a full batch is followed by another read at once."""
+"""Entries per XREAD when the relay reads the log."""
 
 GAP_MESSAGE = "Part of the answer was lost on the way. Reload the conversation to see it."
 
@@ -77,20 +77,19 @@ def event_id(turn_id: str, seq: int) -> str:
     return f"{turn_id}:{seq}"
 
 
-async def _announced(news: asyncio.Event, timeout_s: float) -> bool:
-    """Wait for news of the turn; False when the wait timed out."""
-    if news.is_set():
-        return True
-    # `asyncio.timeout`, not `wait_for`: no extra task per wait, on a path taken once per batch.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(timeout_s):
-            await news.wait()
-    return news.is_set()
+def _skips_a_number(entries: list[TurnEvent], expected_seq: int) -> bool:
+    """True when `entries`, duplicates aside, do not continue from `expected_seq` unbroken."""
+    for entry in entries:
+        if entry.seq > expected_seq:
+            return True
+        if entry.seq == expected_seq:
+            expected_seq += 1
+    return False
 
 
 async def relay_turn(
     turn_id: str,
-    news: asyncio.Event,
+    inbox: TurnInbox,
     events: TurnEventLog,
     notifier: TurnEventNotifier,
     hooks: TurnHooks,
@@ -100,40 +99,44 @@ async def relay_turn(
 ) -> AsyncGenerator[bytes, None]:
     """Yield SSE frames for the turn's events numbered above `after_seq`, until its `end` entry.
 
-    `news` is `notifier.watch(turn_id)`, taken by the caller before it queued the turn, so no
-    announcement can slip by; the relay unwatches when it ends.
+    `inbox` is `notifier.watch(turn_id)`, taken by the caller before it queued the turn, so no
+    publication can slip by; the relay unwatches when it ends. Entries published to the inbox are
+    relayed as they are; the log is read at the start, to fill a gap in what was published, after
+    a silence and after the notifier lost its subscription, so nothing depends on pub/sub alone.
 
     Ends with an error event (never hangs) when no worker takes the turn in time, its worker stops
     heartbeating, or Redis fails. If the client goes away first, the turn is cancelled (by policy).
     """
-    last_id = START
+    last_id = START  # how far the log has been read (published entries do not move it)
     expected_seq = 1
     started = False
     ended = False
     now = time.monotonic()
     start_deadline = now + policy.start_timeout_s
     last_seen = last_sent = now
-    # Read again at least this often even without an announcement (one may have been lost).
+    # Read the log at least this often without a publication (one may have been lost).
     wait_s = min(policy.silence_limit_s / 3, policy.keepalive_s)
     observed = TurnObservation()
     try:
         while True:
-            news.clear()  # before reading: an announcement from now on wakes the wait below
-            try:
-                entries = await events.read(turn_id, last_id, count=READ_BATCH)
-            except RedisError as exc:
-                logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
-                ended = True  # nothing more can be done for this turn from here
-                yield error_frame(CONNECTION_LOST_MESSAGE, allow_retry=True)
-                return
+            entries = inbox.take()
+            if inbox.read_log or _skips_a_number(entries, expected_seq):
+                inbox.read_log = False
+                try:
+                    logged, last_id = await _read_log(events, turn_id, last_id)
+                except RedisError as exc:
+                    logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
+                    ended = True  # nothing more can be done for this turn from here
+                    yield error_frame(CONNECTION_LOST_MESSAGE, allow_retry=True)
+                    return
+                entries = logged + entries  # published ones already in the log are duplicates
             now = time.monotonic()
-            # Everything read at once goes out as one write: one ASGI send per batch, not per
+            # Everything taken at once goes out as one write: one ASGI send per batch, not per
             # event, is what lets one gateway relay tens of thousands of events a second.
             frames: list[bytes] = []
-            for entry_id, entry in entries:
-                last_id = entry_id
+            for entry in entries:
                 if entry.seq < expected_seq:
-                    continue  # already relayed (a duplicate append)
+                    continue  # already relayed (a duplicate append, or read and published)
                 if entry.seq > expected_seq:
                     logger.error(
                         "turn %s: event %d missing (got %d)", turn_id, expected_seq, entry.seq
@@ -158,8 +161,6 @@ async def relay_turn(
                 yield b"".join(frames)
             if ended:
                 return
-            if len(entries) == READ_BATCH:
-                continue  # maybe more waiting: read on without waiting for news
             if not started and now >= start_deadline:
                 logger.warning(
                     "turn %s was not picked up within %.1fs", turn_id, policy.start_timeout_s
@@ -179,10 +180,8 @@ async def relay_turn(
             if now - last_sent >= policy.keepalive_s:
                 last_sent = now
                 yield KEEPALIVE
-            # A short read took everything appended before it; the next announcement (or the
-            # timer, should one be lost) says when to read again. Re-reading at once would cost
-            # an empty XREAD per batch.
-            await _announced(news, wait_s)
+            if not await inbox.wait(wait_s):
+                inbox.read_log = True  # a silence: make sure no publication was lost
     finally:
         observed.finish()
         notifier.unwatch(turn_id)
@@ -194,3 +193,15 @@ async def relay_turn(
                 await asyncio.shield(hooks.cancel())
             except Exception:
                 logger.exception("could not cancel abandoned turn %s", turn_id)
+
+
+async def _read_log(events: TurnEventLog, turn_id: str, after: str) -> tuple[list[TurnEvent], str]:
+    """Every entry of the turn's log after stream id `after`, and the id of the last one read."""
+    entries: list[TurnEvent] = []
+    while True:
+        batch = await events.read(turn_id, after, count=READ_BATCH)
+        for entry_id, entry in batch:
+            after = entry_id
+            entries.append(entry)
+        if len(batch) < READ_BATCH:
+            return entries, after

@@ -88,7 +88,7 @@ class TurnStreams:
         if refusal is not None:
             yield error_frame(refusal, allow_retry=True)
             return
-        news = self._notifier.watch(turn.turn_id)  # before queueing: no announcement is missed
+        inbox = self._notifier.watch(turn.turn_id)  # before queueing: nothing published is missed
         try:
             await self._turns.enqueue(turn)
         except RedisError as exc:
@@ -99,7 +99,7 @@ class TurnStreams:
             return
         relay = relay_turn(
             turn.turn_id,
-            news,
+            inbox,
             self._events,
             self._notifier,
             self._hooks(turn.turn_id, turn.thread_id),
@@ -113,10 +113,10 @@ class TurnStreams:
 
     def rejoin(self, turn_id: str, thread_id: str | None, after_seq: int) -> AsyncIterator[bytes]:
         """The SSE frames of a running (or recently ended) turn after event `after_seq`."""
-        news = self._notifier.watch(turn_id)
+        inbox = self._notifier.watch(turn_id)
         return relay_turn(
             turn_id,
-            news,
+            inbox,
             self._events,
             self._notifier,
             self._hooks(turn_id, thread_id),

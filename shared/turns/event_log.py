@@ -2,8 +2,9 @@
 
 Pub/sub would lose anything published before the gateway subscribed or during a reconnect; a stream
 keeps every event in order, so a reader can start late, resume after a blip, or replay from `0`.
-Each append is also announced on one pub/sub channel, so a gateway waits for news of all its open
-streams on a single connection instead of holding a blocked connection per stream.
+Each append is also published, entries included, on one pub/sub channel: a gateway hears about
+all its open streams on a single connection, and relays what it hears without reading it back;
+it reads the stream only to start, to fill a gap, or after a silence.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from shared.turns import keys
-from shared.turns.messages import TurnEvent, TurnEventKind, decode_event, encode_event
+from shared.turns.messages import (
+    TurnEvent,
+    TurnEventKind,
+    decode_event,
+    encode_event,
+    encode_news,
+)
 
 FIELD = b"e"
 START = "0-0"
@@ -34,12 +41,13 @@ class TurnEventLog:
         """Append `events` in order, in one round trip, with one announcement; `refresh_ttl`
         restarts the log's expiry (see `TurnEventWriter` for when it may be skipped)."""
         key = keys.turn_events(turn_id)
+        encoded = [encode_event(event) for event in events]
         async with self._redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.xadd(key, {FIELD: encode_event(event)}, maxlen=keys.EVENT_LOG_MAX_LEN)
+            for entry in encoded:
+                pipe.xadd(key, {FIELD: entry}, maxlen=keys.EVENT_LOG_MAX_LEN)
             if refresh_ttl:
                 pipe.expire(key, keys.EVENT_LOG_TTL_S)
-            pipe.publish(keys.TURN_EVENTS_CHANNEL, turn_id.encode())
+            pipe.publish(keys.TURN_EVENTS_CHANNEL, encode_news(turn_id, encoded))
             await pipe.execute()
 
     async def read(

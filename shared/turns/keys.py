@@ -16,8 +16,8 @@ WORKER_WAKEUP_MAX_LEN = 64
 """Wake-ups beyond this are useless: one wake-up makes a worker read the whole queue."""
 
 TURN_EVENTS_CHANNEL = f"{PREFIX}:turns:events"
-"""Pub/sub channel on which a worker announces, by turn id, that it appended to a turn's events:
-it wakes the gateway relaying that turn, which then reads the stream itself."""
+"""Pub/sub channel on which a worker publishes what it appended to a turn's events (`TurnNews`):
+the gateway relaying that turn passes the entries on; the others drop them."""
 
 TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
 """Pub/sub channel carrying ids of turns whose client went away."""

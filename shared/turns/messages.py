@@ -37,6 +37,22 @@ class TurnEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     data: bytes = b""
 
 
+class TurnNews(msgspec.Struct, frozen=True, array_like=True):
+    """What a worker publishes after each append to a turn's log: the entries themselves, so the
+    gateway relaying the turn passes them on without reading them back from the log."""
+
+    turn_id: str
+    events: list[TurnEvent]
+
+
+class _TurnNewsOut(msgspec.Struct, frozen=True, array_like=True):
+    """`TurnNews` on the way out, built from entries already encoded for the log (one encoding
+    per entry, not two). Same wire format."""
+
+    turn_id: str
+    events: list[msgspec.Raw]
+
+
 _turn_encoder = msgspec.msgpack.Encoder()
 _turn_decoder = msgspec.msgpack.Decoder(Turn)
 _event_decoder = msgspec.msgpack.Decoder(TurnEvent)
@@ -56,3 +72,16 @@ def encode_event(event: TurnEvent) -> bytes:
 
 def decode_event(raw: bytes) -> TurnEvent:
     return _event_decoder.decode(raw)
+
+
+_news_decoder = msgspec.msgpack.Decoder(TurnNews)
+
+
+def encode_news(turn_id: str, encoded_events: list[bytes]) -> bytes:
+    """`TurnNews` of entries encoded with `encode_event`."""
+    return _turn_encoder.encode(_TurnNewsOut(turn_id, [msgspec.Raw(e) for e in encoded_events]))
+
+
+def decode_news(raw: bytes) -> TurnNews:
+    """Raises `msgspec.DecodeError` for anything else (an older worker's bare turn id)."""
+    return _news_decoder.decode(raw)

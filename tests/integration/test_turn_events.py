@@ -13,32 +13,53 @@ from shared.turns.event_log import START, TurnEventLog, TurnEventWriter
 from shared.turns.messages import TurnEvent
 
 
-async def test_appends_are_read_in_order_and_announced(
+async def test_appends_are_logged_in_order_and_published_to_their_turns_relay(
     redis_client: redis_asyncio.Redis,
 ) -> None:
     log = TurnEventLog(redis_client)
     notifier = TurnEventNotifier(redis_client)
     listening = asyncio.create_task(notifier.run())
     try:
-        news = notifier.watch("turn-a")
+        inbox = notifier.watch("turn-a")
         other = notifier.watch("turn-b")
         await asyncio.sleep(0.1)  # subscribed
-        news.clear()
-        other.clear()
+        assert inbox.take() == [] and other.take() == []
         assert await log.read("turn-a", START) == []
 
-        await log.append("turn-a", TurnEvent(seq=1, kind="started"))
-        await log.append("turn-a", TurnEvent(seq=2, kind="event", data=b'{"type":"x"}'))
-        await asyncio.wait_for(news.wait(), timeout=2)
-        assert not other.is_set()  # only the turn's own relay is woken
+        sent = [TurnEvent(seq=1, kind="started"), TurnEvent(seq=2, kind="event", data=b"{}")]
+        await log.append("turn-a", sent[0])
+        await log.append_many("turn-a", sent[1:])
+        received: list[TurnEvent] = []
+        while len(received) < 2:
+            assert await inbox.wait(2)
+            received += inbox.take()
+        assert received == sent  # the entries themselves, in order
+        assert not await other.wait(0.05)  # only the turn's own relay gets them
 
         entries = await log.read("turn-a", START)
-        assert [(e.seq, e.kind, e.data) for _, e in entries] == [
-            (1, "started", b""),
-            (2, "event", b'{"type":"x"}'),
-        ]
+        assert [e for _, e in entries] == sent
         assert await log.read("turn-a", entries[-1][0]) == []
         notifier.unwatch("turn-a")
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+
+
+async def test_a_bare_turn_id_asks_the_relay_to_read_the_log(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    """What workers published before they sent the entries along: still heard."""
+    notifier = TurnEventNotifier(redis_client)
+    listening = asyncio.create_task(notifier.run())
+    try:
+        inbox = notifier.watch("turn-old")
+        await asyncio.sleep(0.1)
+        inbox.take()
+        inbox.read_log = False
+        await redis_client.publish(keys.TURN_EVENTS_CHANNEL, b"turn-old")
+        assert await inbox.wait(2)
+        assert inbox.read_log and inbox.take() == []
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):

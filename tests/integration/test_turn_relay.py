@@ -87,3 +87,51 @@ async def test_a_silent_worker_is_reported_lost(redis_client: redis_asyncio.Redi
     )
     assert b'"allow_retry":true' in frames[-1] and b"stopped responding" in frames[-1]
     assert hooks.calls == ["worker_lost"]
+
+
+async def relay_published(
+    redis_client: redis_asyncio.Redis,
+    logged: list[TurnEvent],
+    published: list[TurnEvent],
+    *,
+    logged_unpublished: list[TurnEvent] = [],  # noqa: B006 (never mutated)
+) -> list[bytes]:
+    """Relay a turn whose log holds `logged`; once the relay has read it, the worker logs
+    `logged_unpublished` (their publication lost) and publishes `published`."""
+    log = TurnEventLog(redis_client)
+    await log.append_many("t2", logged)
+    notifier = TurnEventNotifier(redis_client)
+    inbox = notifier.watch("t2")
+    frames = relay_turn("t2", inbox, log, notifier, Hooks().hooks(), POLICY)
+    first = await anext(frames)  # the relay has read the log and relayed it
+    if logged_unpublished:
+        await log.append_many("t2", logged_unpublished)
+    inbox.deliver(published)
+    return [first, *[frame async for frame in frames]]
+
+
+async def test_published_entries_are_relayed_without_reading_them_back(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    # Entries that are only published (never logged) can only reach the client by publication.
+    frames = await relay_published(
+        redis_client,
+        [TurnEvent(seq=1, kind="started"), event(2, "a")],
+        [event(2, "a"), event(3, "b"), TurnEvent(seq=4, kind="end")],
+    )
+    assert b"".join(frames) == b'id: t2:2\ndata: {"type":"a"}\n\nid: t2:3\ndata: {"type":"b"}\n\n'
+
+
+async def test_a_gap_in_what_was_published_is_filled_from_the_log(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    frames = await relay_published(
+        redis_client,
+        [TurnEvent(seq=1, kind="started"), event(2, "a")],
+        [event(4, "c"), TurnEvent(seq=5, kind="end")],
+        logged_unpublished=[event(3, "b")],
+    )
+    assert b"".join(frames) == (
+        b'id: t2:2\ndata: {"type":"a"}\n\nid: t2:3\ndata: {"type":"b"}\n\n'
+        b'id: t2:4\ndata: {"type":"c"}\n\n'
+    )
