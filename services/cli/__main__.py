@@ -12,7 +12,16 @@ from collections.abc import Callable
 from typing import Protocol
 
 from services.cli.chat import command as chat
-from services.cli.commands import emulator, gateway, migrate, status, tokens, usage, worker
+from services.cli.commands import (
+    emulator,
+    gateway,
+    load,
+    migrate,
+    status,
+    tokens,
+    usage,
+    worker,
+)
 from services.cli.dev import command as dev
 
 
@@ -30,6 +39,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     chat,
     status,
     usage,
+    load,
 )
 
 

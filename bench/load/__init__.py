@@ -1,0 +1,1 @@
+"""Simulated ChatKit users against a running gateway (`taskchat load`, `python -m bench`)."""

@@ -1,0 +1,110 @@
+"""One turn as a ChatKit client sees it: POST, read the SSE stream to its end, check the events."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import msgspec
+
+from services.cli.chat.sse import SseParser
+
+
+class TurnSample(msgspec.Struct):
+    started_s: float
+    """When the request was sent, on the load's clock (seconds from its start)."""
+    ttft_ms: float | None = None
+    """Request sent to the first text delta of the answer."""
+    turn_ms: float = 0.0
+    """Request sent to the end of the stream."""
+    events: int = 0
+    gaps_ms: list[float] = msgspec.field(default_factory=list)
+    """Time between consecutive events of the stream."""
+    thread_id: str | None = None
+    error: str | None = None
+    """What went wrong, by kind (None: a complete, valid answer)."""
+
+
+class InvalidStream(Exception):
+    """The stream ended without what every answer must have."""
+
+
+def is_text_delta(event: dict[str, Any]) -> bool:
+    update = event.get("update")
+    return (
+        event.get("type") == "thread.item.updated"
+        and isinstance(update, dict)
+        and str(update.get("type", "")).endswith("text_delta")
+    )
+
+
+class _Checks:
+    """What a complete answer shows: for a new thread `thread.created` first; an assistant
+    message that ends (`thread.item.done`); no error event."""
+
+    def __init__(self, creates_thread: bool) -> None:
+        self.creates_thread = creates_thread
+        self.first = True
+        self.answered = False
+        self.thread_id: str | None = None
+
+    def see(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if self.first and self.creates_thread and kind != "thread.created":
+            raise InvalidStream(f"first event is {kind}, not thread.created")
+        self.first = False
+        if kind == "thread.created":
+            self.thread_id = event["thread"]["id"]
+        elif kind == "error":
+            raise InvalidStream(f"error event: {event.get('message', '')[:80]}")
+        elif kind == "thread.item.done" and event["item"].get("type") == "assistant_message":
+            self.answered = True
+
+    def finish(self) -> None:
+        if not self.answered:
+            raise InvalidStream("no finished assistant message")
+
+
+async def run_turn(
+    http: httpx.AsyncClient, token: str, request: dict[str, Any], clock_zero: float
+) -> TurnSample:
+    sent = time.perf_counter()
+    sample = TurnSample(started_s=sent - clock_zero)
+    checks = _Checks(creates_thread=request["type"] == "threads.create")
+    parser = SseParser()
+    last = sent
+    try:
+        async with http.stream(
+            "POST", "/chatkit", json=request, headers={"Authorization": f"Bearer {token}"}
+        ) as response:
+            if response.status_code != 200:
+                await response.aread()
+                sample.error = f"http {response.status_code}"
+                return sample
+            async for line in response.aiter_lines():
+                data = parser.feed(line)
+                if data is None:
+                    continue
+                now = time.perf_counter()
+                sample.events += 1
+                sample.gaps_ms.append((now - last) * 1000)
+                last = now
+                event = json.loads(data)
+                if sample.ttft_ms is None and is_text_delta(event):
+                    sample.ttft_ms = (now - sent) * 1000
+                checks.see(event)
+        checks.finish()
+    except InvalidStream as exc:
+        sample.error = f"invalid stream: {str(exc).split(':')[0]}"
+    except httpx.TimeoutException:
+        sample.error = "timeout"
+    except httpx.HTTPError as exc:
+        sample.error = f"connection: {type(exc).__name__}"
+    except (json.JSONDecodeError, KeyError, TypeError):
+        sample.error = "invalid stream: malformed event"
+    finally:
+        sample.turn_ms = (time.perf_counter() - sent) * 1000
+        sample.thread_id = checks.thread_id
+    return sample

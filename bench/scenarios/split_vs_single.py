@@ -1,0 +1,148 @@
+"""The split (gateway, queue, two workers) against the single-process baseline, same machine.
+
+Two model speeds. `paced`: a model like Gemini Flash (half a second to the first token, 50 tokens
+a second, answers of about 60 tokens), at 10, 50 and 100 concurrent users: what the split adds to
+the first token, and the CPU each turn costs. `saturated`: a model with no delay, 100 users:
+the most turns a second each arrangement can serve on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import asyncpg
+
+from bench.load.run import LoadResult
+from bench.load.stats import percentiles
+from bench.scenarios.common import (
+    Context,
+    Figure,
+    ScenarioResult,
+    app_cpu_ms_per_turn,
+    at_least,
+    at_most,
+    load,
+    probe_model,
+    reported,
+)
+from bench.system import RunningSystem, SystemSpec, started_system
+
+FIRST_TOKEN_MS = 500
+TOKENS_PER_S = 50
+LONG_TEXT = "please repeat after me: " + " ".join(f"word{n}" for n in range(50)) + " message {n}"
+CONCURRENCY = (10, 50, 100)
+TARGET_CONCURRENCY = 100
+
+
+def run(ctx: Context) -> ScenarioResult:
+    levels = (5, 10) if ctx.quick else CONCURRENCY
+    top = levels[-1]
+    messages = 2 if ctx.quick else 3
+    runs: dict[str, Any] = {}
+    pickups: list[float] = []
+    for arrangement in ("split", "single"):
+        spec = SystemSpec(
+            workers=2,
+            single_process=arrangement == "single",
+            first_token_ms=FIRST_TOKEN_MS,
+            tokens_per_s=TOKENS_PER_S,
+        )
+        with started_system(spec, ctx.backends) as system:
+            runs[f"{arrangement}_model_first_token_ms"] = probe_model(system)
+            _warm_up(system)
+            for users in levels:
+                since = time.time()
+                runs[f"{arrangement}_paced_{users}"] = load(
+                    system,
+                    f"{arrangement}, {users} users",
+                    FIRST_TOKEN_MS,
+                    users=users,
+                    messages=messages,
+                    text=LONG_TEXT,
+                    ramp_s=1.5,
+                )
+                if arrangement == "split" and users == top:
+                    pickups = asyncio.run(_queue_pickups_ms(system.database_url, since))
+        with started_system(
+            SystemSpec(workers=2, single_process=arrangement == "single"), ctx.backends
+        ) as system:
+            _warm_up(system)
+            runs[f"{arrangement}_saturated"] = load(
+                system,
+                f"{arrangement}, saturated",
+                0,
+                users=top,
+                messages=2 if ctx.quick else 5,
+                ramp_s=1.0,
+            )
+    runs["queue_pickup_ms"] = percentiles(pickups)
+    return ScenarioResult(
+        scenario="split_vs_single",
+        description=__doc__ or "",
+        figures=_figures(runs, top),
+        runs=runs,
+    )
+
+
+def _warm_up(system: RunningSystem) -> None:
+    """Connections, caches and code paths warm before anything is measured."""
+    load(system, "warm-up", 0, users=10, messages=2, progress=False, pids=None)
+
+
+async def _queue_pickups_ms(database_url: str, since_epoch_s: float) -> list[float]:
+    """Enqueue to worker start of every turn started since `since_epoch_s`. (`started_at` is
+    stamped by the worker's insert, which runs beside the turn's start: it includes that
+    insert's own trip to PostgreSQL.)"""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM started_at - queued_at) * 1000 AS ms FROM turns"
+            " WHERE queued_at >= to_timestamp($1)",
+            since_epoch_s,
+        )
+    finally:
+        await conn.close()
+    return [float(row["ms"]) for row in rows]
+
+
+def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
+    split: LoadResult = runs[f"split_paced_{top}"]
+    single: LoadResult = runs[f"single_paced_{top}"]
+    split_max: LoadResult = runs["split_saturated"]
+    single_max: LoadResult = runs["single_saturated"]
+    pickup = runs["queue_pickup_ms"]
+
+    def p(result: LoadResult, field: str, q: str) -> float | None:
+        values = getattr(result, field)
+        return None if values is None else float(getattr(values, q))
+
+    ratio = split_max.turns_per_s / single_max.turns_per_s if single_max.turns_per_s else None
+    whole_ratio = _ratio(p(split_max, "turn_ms", "p50"), p(single_max, "turn_ms", "p50"))
+    return [
+        at_most(f"added first token p50, {top} streams", p(split, "added_ttft_ms", "p50"), 10,
+                "ms", baseline=p(single, "added_ttft_ms", "p50")),
+        at_most(f"added first token p99, {top} streams", p(split, "added_ttft_ms", "p99"), 50,
+                "ms", baseline=p(single, "added_ttft_ms", "p99")),
+        reported(f"whole turn p50, {top} streams, paced model", p(split, "turn_ms", "p50"), "ms",
+                 baseline=p(single, "turn_ms", "p50")),
+        at_least("turns/s vs single, saturated", round(ratio, 2) if ratio else None, 1.0, "x",
+                 baseline=single_max.turns_per_s),
+        reported("turns/s, saturated", split_max.turns_per_s, "turns/s",
+                 baseline=single_max.turns_per_s),
+        at_most("whole turn p50 vs single, saturated", whole_ratio, 1.1, "x"),
+        at_most("server CPU per turn, paced", app_cpu_ms_per_turn(split),
+                app_cpu_ms_per_turn(single), "ms", baseline=app_cpu_ms_per_turn(single)),
+        at_most("queue pickup p99", None if pickup is None else pickup.p99, 20, "ms"),
+        reported("queue pickup p50", None if pickup is None else pickup.p50, "ms"),
+        reported("errors", float(sum(r.turns - r.ok_turns for r in _loads(runs))), "turns"),
+    ]  # fmt: skip
+
+
+def _loads(runs: dict[str, Any]) -> list[LoadResult]:
+    return [r for r in runs.values() if isinstance(r, LoadResult)]
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else round(a / b, 2)

@@ -1,0 +1,264 @@
+"""A throw-away TaskChat for one benchmark scenario, as real processes on this machine.
+
+`bench_backends` starts an embedded PostgreSQL and Redis (the same ones `taskchat dev` uses) in a
+temporary directory, so a benchmark never touches the machine's own databases; `started_system`
+then gives each scenario a fresh database, an empty Redis, an emulator paced as asked, and either
+the gateway with its workers or the single-process baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import redis
+
+from services.cli.dev.embedded_postgres import EmbeddedPostgres
+from services.cli.dev.embedded_redis import EmbeddedRedis
+from services.cli.dev.net import free_port, wait_until_healthy
+from services.cli.dev.processes import ChildProcess, stop_all
+from services.gateway.auth.tokens import issue_token
+from shared.workers.registry import WORKERS
+
+LOCALHOST = "127.0.0.1"
+JWT_SECRET = "taskchat-benchmark-secret-of-32-bytes-or-more"
+STARTUP_TIMEOUT_S = 90.0
+UNLIMITED = "1000000000"
+
+BENCH_ENV = {
+    "JWT_SECRET": JWT_SECRET,
+    "GEMINI_API_KEY": "emulator",
+    # Simulated users send many turns, some at once: the per-user limits would refuse them.
+    "DAILY_MESSAGE_QUOTA": UNLIMITED,
+    "MAX_CONCURRENT_STREAMS": UNLIMITED,
+    "MAX_QUEUE_DEPTH": UNLIMITED,
+    "LOG_LEVEL": "WARNING",
+    "DATABASE_POOL_MAX": "20",
+    "PYTHONUNBUFFERED": "1",
+}
+"""Settings every benchmark system runs with (a scenario's `SystemSpec.env` comes on top)."""
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    workers: int = 2
+    """Agent worker processes (ignored when `single_process`)."""
+    single_process: bool = False
+    """`services.single_process` (gateway and agent in one process, no queue) instead."""
+    first_token_ms: int = 0
+    """The emulator's time to first token (0: none)."""
+    tokens_per_s: float = 0
+    """The emulator's streaming rate (0: unpaced)."""
+    worker_max_turns: int | None = None
+    """`WORKER_MAX_TURNS` (None: the default)."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """More settings for the app processes."""
+
+
+@dataclass
+class Backends:
+    admin_database_url: str
+    redis_url: str
+    pids: dict[str, int]
+
+
+@dataclass
+class RunningSystem:
+    url: str
+    """The gateway's (or the single-process app's) base URL."""
+    jwt_secret: str
+    database_url: str
+    redis_url: str
+    emulator_url: str
+    """The emulator's OpenAI-compatible base URL (…/v1beta/openai/)."""
+    pids: dict[str, int]
+    """"gateway", "worker-1"…, or "single"; "emulator", "postgres", "redis"."""
+    log_dir: Path
+
+    def token(self, user_id: str) -> str:
+        return issue_token(self.jwt_secret, user_id)
+
+    @property
+    def app_pids(self) -> dict[str, int]:
+        """The processes that serve TaskChat itself (not the emulator or the stores)."""
+        others = ("emulator", "postgres", "redis")
+        return {name: pid for name, pid in self.pids.items() if name not in others}
+
+
+@contextmanager
+def bench_backends(state_dir: Path | None = None) -> Iterator[Backends]:
+    with ExitStack() as stack:
+        if state_dir is None:
+            state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        state_dir.chmod(0o755)  # when run as root, PostgreSQL's own user must reach its data
+        postgres = EmbeddedPostgres(state_dir / "postgres", free_port(LOCALHOST), host=LOCALHOST)
+        stack.callback(postgres.stop)
+        postgres.start()
+        redis_server = EmbeddedRedis(state_dir / "redis", free_port(LOCALHOST), host=LOCALHOST)
+        stack.callback(redis_server.stop)
+        redis_server.start()
+        yield Backends(
+            admin_database_url=postgres.url("postgres"),
+            redis_url=redis_server.url(),
+            pids={
+                "postgres": _first_line_int(postgres.data_dir / "postmaster.pid"),
+                "redis": _first_line_int(redis_server.pid_file),
+            },
+        )
+
+
+@contextmanager
+def started_system(spec: SystemSpec, backends: Backends) -> Iterator[RunningSystem]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    database_url = _create_database(backends.admin_database_url, name)
+    redis.Redis.from_url(backends.redis_url).flushall()
+    children: list[ChildProcess] = []
+    with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
+        try:
+            emulator_url = _start_emulator(children, spec, Path(logs))
+            port = free_port(LOCALHOST)
+            env = {
+                **BENCH_ENV,
+                "DATABASE_URL": database_url,
+                "REDIS_URL": backends.redis_url,
+                "GEMINI_BASE_URL": emulator_url,
+                "GATEWAY_HOST": LOCALHOST,
+                "GATEWAY_PORT": str(port),
+                **(
+                    {"WORKER_MAX_TURNS": str(spec.worker_max_turns)}
+                    if spec.worker_max_turns
+                    else {}
+                ),
+                **spec.env,
+            }
+            _migrate(env)
+            url = f"http://{LOCALHOST}:{port}"
+            pids = _start_app(children, spec, env, url, Path(logs))
+            yield RunningSystem(
+                url=url,
+                jwt_secret=JWT_SECRET,
+                database_url=database_url,
+                redis_url=backends.redis_url,
+                emulator_url=emulator_url,
+                pids={**pids, **backends.pids},
+                log_dir=Path(logs),
+            )
+        finally:
+            stop_all(children, grace_s=20)
+            _drop_database(backends.admin_database_url, name)
+
+
+def _start_emulator(children: list[ChildProcess], spec: SystemSpec, logs: Path) -> str:
+    port = free_port(LOCALHOST)
+    pacing = []
+    if spec.first_token_ms:
+        pacing += ["--first-token-delay-ms", str(spec.first_token_ms)]
+    if spec.tokens_per_s:
+        pacing += ["--tokens-per-s", str(spec.tokens_per_s)]
+    child = _python(
+        children,
+        "emulator",
+        "services.gemini_emulator",
+        {"PYTHONUNBUFFERED": "1"},
+        logs,
+        "--host", LOCALHOST, "--port", str(port), "--log-level", "warning", *pacing,
+    )  # fmt: skip
+    base = f"http://{LOCALHOST}:{port}"
+    wait_until_healthy(
+        f"{base}/healthz", what="the emulator", timeout_s=STARTUP_TIMEOUT_S,
+        check_alive=child.raise_if_exited,
+    )  # fmt: skip
+    return f"{base}/v1beta/openai/"
+
+
+def _start_app(
+    children: list[ChildProcess], spec: SystemSpec, env: dict[str, str], url: str, logs: Path
+) -> dict[str, int]:
+    started: dict[str, ChildProcess] = {}
+    if spec.single_process:
+        started["single"] = _python(children, "single", "services.single_process", env, logs)
+    else:
+        started["gateway"] = _python(children, "gateway", "services.gateway", env, logs)
+        for n in range(1, spec.workers + 1):
+            started[f"worker-{n}"] = _python(children, f"worker-{n}", "services.agent", env, logs)
+
+    def all_alive() -> None:
+        for child in started.values():
+            child.raise_if_exited()
+
+    wait_until_healthy(
+        f"{url}/healthz", what="TaskChat", timeout_s=STARTUP_TIMEOUT_S, check_alive=all_alive
+    )
+    if not spec.single_process:
+        _wait_for_workers(env["REDIS_URL"], spec.workers, all_alive)
+    pids = {name: child.popen.pid for name, child in started.items()}
+    pids["emulator"] = children[0].popen.pid
+    return pids
+
+
+def _first_line_int(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def _python(
+    children: list[ChildProcess],
+    name: str,
+    module: str,
+    env: Mapping[str, str],
+    logs: Path,
+    *args: str,
+) -> ChildProcess:
+    with (logs / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
+        popen = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+        )
+    child = ChildProcess(name, popen)
+    children.append(child)
+    return child
+
+
+def _wait_for_workers(redis_url: str, count: int, all_alive: Callable[[], None]) -> None:
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while int(client.zcard(WORKERS)) < count:  # type: ignore[arg-type]
+        all_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} workers did not register within {STARTUP_TIMEOUT_S}s")
+        time.sleep(0.2)
+
+
+def _migrate(env: Mapping[str, str]) -> None:
+    from services.cli.commands.migrate import apply_pending
+
+    asyncio.run(apply_pending(env))
+
+
+def _create_database(admin_url: str, name: str) -> str:
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    return f"{admin_url.rpartition('/')[0]}/{name}"
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(admin_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
