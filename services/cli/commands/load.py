@@ -36,7 +36,7 @@ def register(subparsers: Subparsers) -> None:
                         help="the model's own time to first token, subtracted for the added "
                         "latency (the emulator's --first-token-delay-ms)")  # fmt: skip
     parser.add_argument("--warm-up", type=int, default=10, metavar="TURNS",
-                        help="turns sent (and not counted) before measuring (default 10)")  # fmt: skip
+                        help="turns sent, not counted, before measuring")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("load-results"),
                         help="directory for load.json and load.png")  # fmt: skip
     parser.set_defaults(handler=run)
