@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import msgspec
@@ -18,7 +19,8 @@ class Percentiles(msgspec.Struct, frozen=True):
 
 def percentile(ordered: Sequence[float], q: float) -> float:
     """Nearest-rank percentile of already sorted values (`q` in 0..1)."""
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    rank = math.ceil(q * len(ordered) - 1e-9)  # the tolerance: 0.95 * 100 is 95.00000000000001
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 def percentiles(values: Sequence[float]) -> Percentiles | None:

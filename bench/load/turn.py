@@ -23,6 +23,8 @@ class TurnSample(msgspec.Struct):
     gaps_ms: list[float] = msgspec.field(default_factory=list)
     """Time between consecutive events of the stream."""
     thread_id: str | None = None
+    turn_id: str | None = None
+    """The gateway's id for the turn (its `X-Turn-Id` header; the single process sends none)."""
     error: str | None = None
     """What went wrong, by kind (None: a complete, valid answer)."""
 
@@ -58,7 +60,7 @@ class _Checks:
         if kind == "thread.created":
             self.thread_id = event["thread"]["id"]
         elif kind == "error":
-            raise InvalidStream(f"error event: {event.get('message', '')[:80]}")
+            raise InvalidStream(f"error event ({str(event.get('message', ''))[:60]})")
         elif kind == "thread.item.done" and event["item"].get("type") == "assistant_message":
             self.answered = True
 
@@ -79,6 +81,7 @@ async def run_turn(
         async with http.stream(
             "POST", "/chatkit", json=request, headers={"Authorization": f"Bearer {token}"}
         ) as response:
+            sample.turn_id = response.headers.get("x-turn-id")
             if response.status_code != 200:
                 await response.aread()
                 sample.error = f"http {response.status_code}"
@@ -97,7 +100,7 @@ async def run_turn(
                 checks.see(event)
         checks.finish()
     except InvalidStream as exc:
-        sample.error = f"invalid stream: {str(exc).split(':')[0]}"
+        sample.error = f"invalid stream: {exc}"
     except httpx.TimeoutException:
         sample.error = "timeout"
     except httpx.HTTPError as exc:

@@ -101,11 +101,16 @@ class TurnRunner:
             await asyncio.shield(self._close(turn, log))
 
     async def _close(self, turn: Turn, log: _Log) -> None:
+        # The thread is free before the client hears the end: a message sent the moment the
+        # answer ends must not find the thread still busy.
+        if turn.thread_id is not None:
+            try:
+                await self._lock.release(turn.thread_id, turn.turn_id)
+            except RedisError as exc:
+                logger.warning("turn %s: could not free its thread: %s", turn.turn_id, exc)
         try:
             await log.append("end")
             await log.flush()
-            if turn.thread_id is not None:
-                await self._lock.release(turn.thread_id, turn.turn_id)
         except RedisError as exc:
             # The gateway notices the silence; the thread lock expires on its own.
             logger.warning("turn %s: could not close its log: %s", turn.turn_id, exc)

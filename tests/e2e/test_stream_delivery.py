@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 
+from shared.turns import keys
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create, user_input
 from tests.e2e.conftest import System, running_system
@@ -166,6 +168,35 @@ def test_a_second_message_while_a_turn_runs_is_refused_clearly(
     # Once the turn is over, the thread takes messages again.
     after = client.stream(add_message(thread_id, "now?"))
     assert "You said: now?" in after.assistant_text()
+
+
+def test_the_thread_is_free_before_its_answer_ends(
+    cancelling: System, clients: Callable[[System], ChatKitClient]
+) -> None:
+    """A client that sends its next message as soon as the stream ends (as fast users and
+    scripts do) must never find the thread still busy: the worker frees the thread before it
+    logs the turn's `end`. Redis's keyspace notifications give the order of the two writes."""
+    client = clients(cancelling)
+    thread_id = client.create_thread("hello").thread_id
+    url = cancelling.env["REDIS_URL"]
+    db = int(url.rsplit("/", 1)[1])
+    admin = redis.Redis.from_url(url)
+    admin.config_set("notify-keyspace-events", "Kgt")  # generic (del) and stream (xadd) writes
+    watcher = admin.pubsub()  # type: ignore[no-untyped-call]
+    try:
+        lock_key = keys.thread_turn(thread_id)
+        watcher.psubscribe(f"__keyspace@{db}__:{lock_key}", f"__keyspace@{db}__:*:events")
+        turn = client.stream(add_message(thread_id, "quick"))
+        assert "You said: quick" in turn.assistant_text()
+        writes = []
+        while (message := watcher.get_message(timeout=1)) is not None:
+            if message["type"] == "pmessage" and message["data"] in (b"del", b"xadd"):
+                writes.append((message["channel"].decode().endswith(lock_key), message["data"]))
+        assert (True, b"del") in writes, writes  # the worker freed the thread...
+        assert writes[-1] == (False, b"xadd"), writes  # ...and only then wrote `end`
+    finally:
+        watcher.close()
+        admin.config_set("notify-keyspace-events", "")
 
 
 def test_with_multitask_enqueue_a_second_message_waits_its_turn(
