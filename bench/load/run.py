@@ -73,6 +73,8 @@ class LoadResult(msgspec.Struct):
     processes: dict[str, ProcessUsage]
     cpu_ms_per_turn: dict[str, float]
     """Each measured process's CPU time divided by the completed turns."""
+    turn_ids: list[str]
+    """The gateway's ids of the turns (for looking them up afterwards)."""
 
 
 async def run_load(options: LoadOptions) -> LoadResult:
@@ -207,4 +209,5 @@ def _summarise(
         cpu_ms_per_turn={
             name: round(u.cpu_s * 1000 / max(1, len(ok)), 2) for name, u in usage.items()
         },
+        turn_ids=[s.turn_id for s in samples if s.turn_id],
     )

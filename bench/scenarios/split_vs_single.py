@@ -9,10 +9,10 @@ the most turns a second each arrangement can serve on this machine.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import asyncpg
+from redis.asyncio import Redis
 
 from bench.load.run import LoadResult
 from bench.load.stats import percentiles
@@ -28,6 +28,7 @@ from bench.scenarios.common import (
     reported,
 )
 from bench.system import RunningSystem, SystemSpec, started_system
+from shared.turns import keys
 
 FIRST_TOKEN_MS = 500
 TOKENS_PER_S = 50
@@ -53,7 +54,6 @@ def run(ctx: Context) -> ScenarioResult:
             runs[f"{arrangement}_model_first_token_ms"] = probe_model(system)
             _warm_up(system)
             for users in levels:
-                since = time.time()
                 runs[f"{arrangement}_paced_{users}"] = load(
                     system,
                     f"{arrangement}, {users} users",
@@ -64,7 +64,7 @@ def run(ctx: Context) -> ScenarioResult:
                     ramp_s=1.5,
                 )
                 if arrangement == "split" and users == top:
-                    pickups = asyncio.run(_queue_pickups_ms(system.database_url, since))
+                    pickups = asyncio.run(_queue_pickups_ms(system, runs[f"split_paced_{top}"]))
         with started_system(
             SystemSpec(workers=2, single_process=arrangement == "single"), ctx.backends
         ) as system:
@@ -91,20 +91,30 @@ def _warm_up(system: RunningSystem) -> None:
     load(system, "warm-up", 0, users=10, messages=2, progress=False, pids=None)
 
 
-async def _queue_pickups_ms(database_url: str, since_epoch_s: float) -> list[float]:
-    """Enqueue to worker start of every turn started since `since_epoch_s`. (`started_at` is
-    stamped by the worker's insert, which runs beside the turn's start: it includes that
-    insert's own trip to PostgreSQL.)"""
-    conn = await asyncpg.connect(database_url)
+async def _queue_pickups_ms(system: RunningSystem, result: LoadResult) -> list[float]:
+    """Enqueue to worker start of each turn of `result`: from the time the gateway queued it
+    (`turns.queued_at`, the gateway's clock) to the id of the `started` entry the worker logged
+    first thing (a Redis Stream id is Redis's clock in ms; one machine, one clock)."""
+    conn = await asyncpg.connect(system.database_url)
     try:
         rows = await conn.fetch(
-            "SELECT extract(epoch FROM started_at - queued_at) * 1000 AS ms FROM turns"
-            " WHERE queued_at >= to_timestamp($1)",
-            since_epoch_s,
+            "SELECT turn_id, extract(epoch FROM queued_at) * 1000 AS queued_ms FROM turns"
+            " WHERE turn_id = ANY($1::text[])",
+            result.turn_ids,
         )
     finally:
         await conn.close()
-    return [float(row["ms"]) for row in rows]
+    client = Redis.from_url(system.redis_url)
+    try:
+        pickups = []
+        for row in rows:
+            first = await client.xrange(keys.turn_events(row["turn_id"]), count=1)
+            if first:
+                started_ms = int(first[0][0].split(b"-")[0])
+                pickups.append(started_ms - float(row["queued_ms"]))
+        return pickups
+    finally:
+        await client.aclose()
 
 
 def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
