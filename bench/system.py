@@ -59,6 +59,8 @@ class SystemSpec:
     """The emulator's time to first token (0: none)."""
     tokens_per_s: float = 0
     """The emulator's streaming rate (0: unpaced)."""
+    tokens_per_chunk: int = 1
+    """Words per streamed chunk."""
     worker_max_turns: int | None = None
     """`WORKER_MAX_TURNS` (None: the default)."""
     env: Mapping[str, str] = field(default_factory=dict)
@@ -165,6 +167,7 @@ def _start_emulator(children: list[ChildProcess], spec: SystemSpec, logs: Path) 
         pacing += ["--first-token-delay-ms", str(spec.first_token_ms)]
     if spec.tokens_per_s:
         pacing += ["--tokens-per-s", str(spec.tokens_per_s)]
+    pacing += ["--tokens-per-chunk", str(spec.tokens_per_chunk)]
     child = _python(
         children,
         "emulator",

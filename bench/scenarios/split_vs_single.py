@@ -1,9 +1,10 @@
 """The split (gateway, queue, two workers) against the single-process baseline, same machine.
 
-Two model speeds. `paced`: a model like Gemini Flash (half a second to the first token, 50 tokens
-a second, answers of about 60 tokens), at 10, 50 and 100 concurrent users: what the split adds to
-the first token, and the CPU each turn costs. `saturated`: a model with no delay, 100 users:
-the most turns a second each arrangement can serve on this machine.
+Two model speeds. `paced`: a model like Gemini Flash (half a second to the first token, then 100
+tokens a second in chunks of 5 words; answers of about 260 tokens, so a turn streams for about 3
+seconds), at 10, 50 and 100 concurrent users: what the split adds to the first token, and the CPU
+each turn costs. `saturated`: a model with no delay and short answers, 100 users: the most turns
+a second each arrangement can serve on this machine.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from bench.system import RunningSystem, SystemSpec, started_system
 from shared.turns import keys
 
 FIRST_TOKEN_MS = 500
-TOKENS_PER_S = 50
-LONG_TEXT = "please repeat after me: " + " ".join(f"word{n}" for n in range(50)) + " message {n}"
+TOKENS_PER_S = 100
+TOKENS_PER_CHUNK = 5
+LONG_TEXT = "please repeat after me: " + " ".join(f"word{n}" for n in range(250)) + " message {n}"
 CONCURRENCY = (10, 50, 100)
 TARGET_CONCURRENCY = 100
 
@@ -49,6 +51,7 @@ def run(ctx: Context) -> ScenarioResult:
             single_process=arrangement == "single",
             first_token_ms=FIRST_TOKEN_MS,
             tokens_per_s=TOKENS_PER_S,
+            tokens_per_chunk=TOKENS_PER_CHUNK,
         )
         with started_system(spec, ctx.backends) as system:
             runs[f"{arrangement}_model_first_token_ms"] = probe_model(system)

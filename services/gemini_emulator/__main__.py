@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None, defaults: EmulatorConfig) -> argparse.Nam
         help="EMULATOR_TOKENS_PER_S (0 = no delay between chunks)",
     )
     parser.add_argument(
+        "--tokens-per-chunk",
+        type=int,
+        default=defaults.tokens_per_chunk,
+        help="EMULATOR_TOKENS_PER_CHUNK: words per streamed text chunk (1)",
+    )
+    parser.add_argument(
         "--retry-after-s",
         type=int,
         default=defaults.retry_after_s,
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             first_token_delay_ms=args.first_token_delay_ms,
             tokens_per_s=args.tokens_per_s,
+            tokens_per_chunk=args.tokens_per_chunk,
             retry_after_s=args.retry_after_s,
             behaviour=behaviour,
             signing_key=args.signing_key or None,

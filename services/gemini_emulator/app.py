@@ -104,7 +104,9 @@ async def chat_completions(
     reply = choose_reply(messages, body.get("tools"))
     meta = new_meta(body["model"], request_text_length(messages))
     if body.get("stream") is True:
-        chunks = stream_chunks(meta, reply, behaviour, emulator.signing_key)
+        chunks = stream_chunks(
+            meta, reply, behaviour, emulator.signing_key, config.tokens_per_chunk
+        )
         sent = streamed_chunks(meta, chunks, reply, behaviour, failure)
         entry["response"] = logged_stream(sent, failure)
         return stream_response(sent, pacing, failure, entry)

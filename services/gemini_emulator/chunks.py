@@ -130,12 +130,15 @@ def _call_tokens(call: dict[str, Any]) -> int:
 
 
 def stream_chunks(
-    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes
+    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes, tokens_per_chunk: int = 1
 ) -> list[dict[str, Any]]:
     """All chunks of a successful streamed reply (the caller appends `[DONE]`)."""
     every = behaviour.usage == "every_chunk"
     if isinstance(reply, TextReply):
-        pieces = split_tokens(reply.text) or [""]
+        words = split_tokens(reply.text) or [""]
+        pieces = [
+            "".join(words[i : i + tokens_per_chunk]) for i in range(0, len(words), tokens_per_chunk)
+        ]
         chunks, tokens = [], 0
         for position, piece in enumerate(pieces):
             tokens += count_tokens(piece)

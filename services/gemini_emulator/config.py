@@ -34,6 +34,9 @@ class EmulatorConfig:
     first_token_delay_ms: int = 0
     # Streamed chunks per second after the first one; 0 means "as fast as possible".
     tokens_per_s: float = 0.0
+    # Tokens (words) per streamed text chunk. Gemini sends a few words per chunk, not one; the
+    # rate above stays the token rate.
+    tokens_per_chunk: int = 1
     # Value of the `Retry-After` header on 429 responses.
     retry_after_s: int = 1
     # Start-up switches for Gemini's quirks (`EMULATOR_<SWITCH>`; see behaviour.py).
@@ -50,6 +53,8 @@ class EmulatorConfig:
             raise ConfigError("first_token_delay_ms must be >= 0")
         if self.tokens_per_s < 0:
             raise ConfigError("tokens_per_s must be >= 0")
+        if self.tokens_per_chunk < 1:
+            raise ConfigError("tokens_per_chunk must be >= 1")
         if self.retry_after_s < 0:
             raise ConfigError("retry_after_s must be >= 0")
 
@@ -66,6 +71,7 @@ class EmulatorConfig:
             port=_parse(env, "EMULATOR_PORT", int, DEFAULT_PORT),
             first_token_delay_ms=_parse(env, "EMULATOR_FIRST_TOKEN_DELAY_MS", int, 0),
             tokens_per_s=_parse(env, "EMULATOR_TOKENS_PER_S", float, 0.0),
+            tokens_per_chunk=_parse(env, "EMULATOR_TOKENS_PER_CHUNK", int, 1),
             retry_after_s=_parse(env, "EMULATOR_RETRY_AFTER_S", int, 1),
             behaviour=_behaviour(env),
             signing_key=env.get("EMULATOR_SIGNING_KEY") or None,

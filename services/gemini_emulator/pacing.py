@@ -33,7 +33,7 @@ def pacing_for(headers: Mapping[str, str], config: EmulatorConfig) -> Pacing:
     tokens_per_s = _number(headers, TOKENS_PER_S_HEADER, config.tokens_per_s)
     return Pacing(
         first_token_delay_s=delay_ms / 1000,
-        chunk_interval_s=1 / tokens_per_s if tokens_per_s > 0 else 0.0,
+        chunk_interval_s=config.tokens_per_chunk / tokens_per_s if tokens_per_s > 0 else 0.0,
     )
 
 

@@ -378,6 +378,20 @@ async def test_pacing_header_delays_first_token(client: httpx.AsyncClient) -> No
     assert 0.3 + 4 * 0.05 <= elapsed < 3
 
 
+async def test_text_streams_a_few_words_per_chunk_at_the_same_token_rate() -> None:
+    config = EmulatorConfig(port=0, tokens_per_s=40, tokens_per_chunk=3)
+    async with (
+        running_emulator(config) as url,
+        httpx.AsyncClient(base_url=url, headers=AUTH) as http,
+    ):
+        started = time.monotonic()
+        events, _ = await stream_events(http, chat("a b c d e f g"))
+        elapsed = time.monotonic() - started
+    pieces = [e["choices"][0]["delta"]["content"] for e in events]
+    assert pieces == ["You said: a ", "b c d ", "e f g"]  # 9 words, 3 to a chunk
+    assert 2 * 3 / 40 <= elapsed < 3  # two pauses of three tokens' time
+
+
 async def test_title_request(client: httpx.AsyncClient) -> None:
     body = {
         "model": MODEL,
