@@ -72,6 +72,8 @@ class Backends:
     admin_database_url: str
     redis_url: str
     pids: dict[str, int]
+    postgres_log: Path
+    """The PostgreSQL server's log (statements are counted there when logged)."""
 
 
 @dataclass
@@ -116,6 +118,7 @@ def bench_backends(state_dir: Path | None = None) -> Iterator[Backends]:
                 "postgres": _first_line_int(postgres.data_dir / "postmaster.pid"),
                 "redis": _first_line_int(redis_server.pid_file),
             },
+            postgres_log=postgres.log_file,
         )
 
 

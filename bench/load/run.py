@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -68,6 +69,7 @@ class LoadResult(msgspec.Struct):
     turn_ms: Percentiles | None
     gap_ms: Percentiles | None
     events: int
+    sse_bytes: int
     events_per_s: float
     turns_per_s: float
     processes: dict[str, ProcessUsage]
@@ -81,9 +83,11 @@ async def run_load(options: LoadOptions) -> LoadResult:
     samples: list[TurnSample] = []
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(options.timeout_s, connect=30)
+    # The load generator's own CPU is reported too: it shares the machine with what it measures.
+    pids = {**options.pids, "load generator": os.getpid()} if options.pids else {}
     async with (
         httpx.AsyncClient(base_url=options.url, limits=limits, timeout=timeout) as http,
-        measuring(options.pids or {}) as usage,
+        measuring(pids) as usage,
     ):
         zero = time.perf_counter()
         progress = asyncio.create_task(_show_progress(options, samples, zero))
@@ -203,6 +207,7 @@ def _summarise(
         turn_ms=percentiles([s.turn_ms for s in ok]),
         gap_ms=percentiles([g for s in ok for g in s.gaps_ms[1:]]),
         events=events,
+        sse_bytes=sum(s.sse_bytes for s in samples),
         events_per_s=round(events / wall_s, 1),
         turns_per_s=round(len(ok) / wall_s, 2),
         processes=dict(usage),

@@ -20,6 +20,8 @@ class TurnSample(msgspec.Struct):
     turn_ms: float = 0.0
     """Request sent to the end of the stream."""
     events: int = 0
+    sse_bytes: int = 0
+    """Bytes of the events' data as the client received them."""
     gaps_ms: list[float] = msgspec.field(default_factory=list)
     """Time between consecutive events of the stream."""
     thread_id: str | None = None
@@ -92,6 +94,7 @@ async def run_turn(
                     continue
                 now = time.perf_counter()
                 sample.events += 1
+                sample.sse_bytes += len(data)
                 sample.gaps_ms.append((now - last) * 1000)
                 last = now
                 event = json.loads(data)

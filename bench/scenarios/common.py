@@ -82,7 +82,7 @@ def probe_model(system: RunningSystem) -> float:
 
 def app_cpu_ms_per_turn(result: LoadResult) -> float:
     """CPU per completed turn of the processes that are TaskChat (gateway, workers or single)."""
-    others = ("emulator", "postgres", "redis")
+    others = ("emulator", "postgres", "redis", "load generator")
     return round(sum(v for k, v in result.cpu_ms_per_turn.items() if k not in others), 2)
 
 
