@@ -51,6 +51,8 @@ class LoadOptions:
     pids: Mapping[str, int] | None = None
     """Processes whose CPU and memory to report, by name."""
     progress: bool = True
+    parse_deltas: bool = True
+    """Parse every text delta (off: recognise them by their first bytes; see `run_turn`)."""
 
 
 class LoadResult(msgspec.Struct):
@@ -75,6 +77,10 @@ class LoadResult(msgspec.Struct):
     processes: dict[str, ProcessUsage]
     cpu_ms_per_turn: dict[str, float]
     """Each measured process's CPU time divided by the completed turns."""
+    peak_open_streams: int
+    """The most streams open at once."""
+    mean_open_streams: float
+    """Streams open on average over the run (turn time summed over the wall time)."""
     turn_ids: list[str]
     """The gateway's ids of the turns (for looking them up afterwards)."""
 
@@ -118,7 +124,7 @@ async def _conversation(
     for n in range(turns):
         text = options.text.format(n=n)
         request = create_thread(text) if thread_id is None else add_message(thread_id, text)
-        sample = await run_turn(http, token, request, zero)
+        sample = await run_turn(http, token, request, zero, parse_deltas=options.parse_deltas)
         samples.append(sample)
         thread_id = thread_id or sample.thread_id
         if thread_id is None:  # the thread was never created: nothing to continue
@@ -214,5 +220,19 @@ def _summarise(
         cpu_ms_per_turn={
             name: round(u.cpu_s * 1000 / max(1, len(ok)), 2) for name, u in usage.items()
         },
+        peak_open_streams=_peak_open(samples),
+        mean_open_streams=round(sum(s.turn_ms for s in samples) / 1000 / wall_s, 1),
         turn_ids=[s.turn_id for s in samples if s.turn_id],
     )
+
+
+def _peak_open(samples: list[TurnSample]) -> int:
+    changes = sorted(
+        [(s.started_s, 1) for s in samples]
+        + [(s.started_s + s.turn_ms / 1000, -1) for s in samples]
+    )
+    open_now = peak = 0
+    for _, change in changes:
+        open_now += change
+        peak = max(peak, open_now)
+    return peak

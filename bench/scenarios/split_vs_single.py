@@ -2,9 +2,12 @@
 
 Two model speeds. `paced`: a model like Gemini Flash (half a second to the first token, then 100
 tokens a second in chunks of 5 words; answers of about 260 tokens, so a turn streams for about 3
-seconds), at 10, 50 and 100 concurrent users: what the split adds to the first token, and the CPU
-each turn costs. `saturated`: a model with no delay and short answers, 100 users: the most turns
-a second each arrangement can serve on this machine.
+seconds). New conversations arrive evenly (an open loop) at the rate that keeps 10, 50 and then
+100 streams open at once (arrivals a second x seconds a turn): what the split adds to the first
+token, and the CPU each turn costs. (A closed loop of N users here would send every user's next
+message in the same instant, as the answers all take equally long: bursts, not a steady load.)
+`saturated`: a model with no delay and short answers, a closed loop of 100 users each sending 5
+messages back to back: the most turns a second each arrangement serves on this machine.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ FIRST_TOKEN_MS = 500
 TOKENS_PER_S = 100
 TOKENS_PER_CHUNK = 5
 LONG_TEXT = "please repeat after me: " + " ".join(f"word{n}" for n in range(250)) + " message {n}"
+TURN_S = 3.1
+"""How long a paced turn streams (0.5 s to the first token, 260 tokens at 100 a second)."""
+ARRIVALS_S = 20.0
 CONCURRENCY = (10, 50, 100)
 TARGET_CONCURRENCY = 100
 
@@ -42,7 +48,6 @@ TARGET_CONCURRENCY = 100
 def run(ctx: Context) -> ScenarioResult:
     levels = (5, 10) if ctx.quick else CONCURRENCY
     top = levels[-1]
-    messages = 2 if ctx.quick else 3
     runs: dict[str, Any] = {}
     pickups: list[float] = []
     for arrangement in ("split", "single"):
@@ -60,12 +65,13 @@ def run(ctx: Context) -> ScenarioResult:
             for users in levels:
                 runs[f"{arrangement}_paced_{users}"] = load(
                     system,
-                    f"{arrangement}, {users} users",
+                    f"{arrangement}, {users} streams",
                     model_ms,
-                    users=users,
-                    messages=messages,
+                    mode="open",
+                    rate=users / TURN_S,
+                    duration_s=5.0 if ctx.quick else ARRIVALS_S,
                     text=LONG_TEXT,
-                    ramp_s=1.5,
+                    user_prefix=f"paced-{users}",
                 )
                 if arrangement == "split" and users == top:
                     pickups = asyncio.run(_queue_pickups_ms(system, runs[f"split_paced_{top}"]))

@@ -1,0 +1,111 @@
+"""A stand-in worker: answers every queued turn with a fixed number of events, as fast as Redis
+takes them, so a benchmark loads the gateway's relay alone.
+
+It plays the real worker's part on the Redis side with the real code (the registry heartbeat, the
+turn's event log and its publication, the thread lock) and none of the rest (no model, no
+database): what reaches the gateway is what a very fast model's turn looks like.
+
+    python -m bench.synthetic_worker REDIS_URL --events 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import pickle
+import uuid
+
+import uvloop
+from redis.asyncio import Redis
+
+from services.agent.liveness import beat_forever
+from services.agent.running_turns import RunningTurns
+from shared.turns import keys
+from shared.turns.event_log import TurnEventLog, TurnEventWriter
+from shared.turns.messages import Turn, decode_turn
+from shared.turns.thread_lock import ThreadTurnLock
+from shared.workers.registry import WorkerRegistry, new_worker_id
+
+JOB_PREFIX = "arq:job:"
+DELTA = b"word "
+
+
+def answer_events(turn: Turn, deltas: int) -> list[bytes]:
+    """A turn's ChatKit events (JSON, `type` first, as chatkit writes them)."""
+    thread_id = turn.thread_id or f"thr_{uuid.uuid4().hex[:12]}"
+    item = f"msg_{uuid.uuid4().hex[:12]}"
+    events = []
+    if turn.thread_id is None:
+        events.append(b'{"type":"thread.created","thread":{"id":"%s"}}' % thread_id.encode())
+    events.append(
+        b'{"type":"thread.item.added","item":{"type":"assistant_message","id":"%s"}}'
+        % item.encode()
+    )
+    delta = (
+        b'{"type":"thread.item.updated","item_id":"%s","update":{"type":'
+        b'"assistant_message.content_part.text_delta","content_index":0,"delta":"%s"}}'
+        % (item.encode(), DELTA)
+    )
+    events += [delta] * deltas
+    events.append(
+        b'{"type":"thread.item.done","item":{"type":"assistant_message","id":"%s"}}' % item.encode()
+    )
+    return events
+
+
+async def answer(log: TurnEventLog, lock: ThreadTurnLock, turn: Turn, deltas: int) -> None:
+    writer = TurnEventWriter(log, turn.turn_id)
+    await writer.append("started")
+    for event in answer_events(turn, deltas):
+        await writer.append("event", event)
+    if turn.thread_id is not None:
+        await lock.release(turn.thread_id, turn.turn_id)
+    await writer.append("end")
+    await writer.flush()
+
+
+async def serve(redis_url: str, deltas: int) -> None:
+    redis = Redis.from_url(redis_url)
+    log, lock = TurnEventLog(redis), ThreadTurnLock(redis)
+    heartbeat = asyncio.create_task(
+        beat_forever(
+            WorkerRegistry(redis, ttl_s=10),
+            new_worker_id(),
+            RunningTurns(),
+            max_turns=100_000,
+            interval_s=1,
+        )
+    )
+    answering: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            popped = await redis.bzpopmin(keys.TURN_QUEUE, timeout=1)
+            if popped is None:
+                continue
+            job_id = popped[1].decode()
+            job = await redis.get(JOB_PREFIX + job_id)
+            if job is None:
+                continue
+            turn = decode_turn(pickle.loads(job)["a"][0])  # arq's job format: args under "a"
+            task = asyncio.create_task(answer(log, lock, turn, deltas))
+            answering.add(task)
+            task.add_done_callback(answering.discard)
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.synthetic_worker")
+    parser.add_argument("redis_url")
+    parser.add_argument("--events", type=int, default=1000, help="text deltas per answer")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        uvloop.run(serve(args.redis_url, args.events))
+
+
+if __name__ == "__main__":
+    main()
