@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e lint format typecheck check bench clean
+.PHONY: help install run test test-unit test-integration test-e2e lint format typecheck check bench bench-quick clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -41,13 +41,16 @@ format: $(STAMP) ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(STAMP) ## mypy --strict over services, shared and tests
+typecheck: $(STAMP) ## mypy --strict over services, shared, bench and tests
 	$(BIN)/mypy
 
 check: lint typecheck test ## Everything CI runs
 
-bench: $(STAMP) ## Latency and throughput benchmark against real processes (see README)
-	$(BIN)/python -m tests.bench.turn_latency
+bench: $(STAMP) ## Every benchmark scenario on throw-away systems; results in bench/results (see README)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP) ## The benchmark scenarios with small loads: checks the harness, keeps no results
+	$(BIN)/python -m bench --quick
 
 clean: ## Remove the virtualenv and local dev data
 	rm -rf $(VENV) .taskchat .pytest_cache .mypy_cache .ruff_cache

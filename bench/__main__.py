@@ -8,6 +8,7 @@ python -m bench --quick          # small loads: checks the harness, not the figu
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write results (default: bench/results, or a temporary "
                         "directory with --quick)")  # fmt: skip
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM, still stop every process and server the scenarios started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     names = args.scenarios or list(SCENARIOS)
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:

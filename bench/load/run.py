@@ -15,10 +15,10 @@ from typing import Literal
 import httpx
 import msgspec
 
-from bench.load.requests import add_message, create_thread
 from bench.load.stats import Percentiles, percentile, percentiles
 from bench.load.turn import TurnSample, run_turn
 from bench.process_stats import ProcessUsage, measuring
+from services.cli.chat.client import build_request
 
 TEXT = "please repeat after me: the quick brown fox jumps over the lazy dog, message {n}"
 """What users say. The emulator echoes a message it has no rule for, so every answer is a few
@@ -123,7 +123,7 @@ async def _conversation(
     thread_id: str | None = None
     for n in range(turns):
         text = options.text.format(n=n)
-        request = create_thread(text) if thread_id is None else add_message(thread_id, text)
+        request = build_request(text, thread_id)
         sample = await run_turn(http, token, request, zero, parse_deltas=options.parse_deltas)
         samples.append(sample)
         thread_id = thread_id or sample.thread_id

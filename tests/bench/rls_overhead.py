@@ -15,15 +15,21 @@ from datetime import datetime
 
 from chatkit.types import ThreadMetadata
 
+from bench.load.stats import percentiles
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.request_context import RequestContext
 from shared.settings import DatabaseSettings
 from shared.store.postgres_store import PostgresStore
-from tests.bench.turn_latency import summary
 from tests.scratch_database import scratch_database
 
 READS = 2000
+
+
+def summary(name: str, values_ms: list[float]) -> str:
+    measured = percentiles(values_ms)
+    assert measured is not None
+    return f"{name:<44} n={measured.n} p50={measured.p50:.2f} ms  p95={measured.p95:.2f} ms"
 
 
 async def measure(database_url: str) -> None:
