@@ -72,6 +72,7 @@ def run(ctx: Context) -> ScenarioResult:
                     duration_s=5.0 if ctx.quick else ARRIVALS_S,
                     text=LONG_TEXT,
                     user_prefix=f"paced-{users}",
+                    parse_deltas=False,  # the load generator shares the machine: keep it light
                 )
                 if arrangement == "split" and users == top:
                     pickups = asyncio.run(_queue_pickups_ms(system, runs[f"split_paced_{top}"]))
@@ -86,6 +87,7 @@ def run(ctx: Context) -> ScenarioResult:
                 users=top,
                 messages=2 if ctx.quick else 5,
                 ramp_s=1.0,
+                parse_deltas=False,
             )
     runs["queue_pickup_ms"] = percentiles(pickups)
     return ScenarioResult(
