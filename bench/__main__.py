@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.report import latency_chart, paced_series, table
+from bench.report import latency_chart, markdown_table, paced_series, table
 from bench.scenarios import SCENARIOS
 from bench.scenarios.common import Context, ScenarioResult, save
 from bench.system import bench_backends
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 written += [chart] if chart else []
             print(f"   wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     print(table(results))
+    (results_dir / "summary.md").write_text(markdown_table(results) + "\n")
     summary = {r.scenario: r.figures for r in results}
     (results_dir / "summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
     return 0

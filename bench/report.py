@@ -24,6 +24,24 @@ def table(results: list[ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(results: list[ScenarioResult]) -> str:
+    """The figures as a Markdown table, for the README."""
+    lines = [
+        "| scenario | figure | split | single process | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for f in result.figures:
+            value = "-" if f.value is None else f"{f.value:g} {f.unit}"
+            baseline = "" if f.baseline is None else f"{f.baseline:g} {f.unit}"
+            target = "" if f.target == "-" else f"{f.target} {f.unit}"
+            met = {True: "yes", False: "**no**", None: ""}[f.met]
+            lines.append(
+                f"| {result.scenario} | {f.name} | {value} | {baseline} | {target} | {met} |"
+            )
+    return "\n".join(lines)
+
+
 def load_table(results: list[LoadResult]) -> str:
     """One line per load run: the figures `taskchat load` reports."""
 
