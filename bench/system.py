@@ -160,6 +160,7 @@ def started_system(spec: SystemSpec, backends: Backends) -> Iterator[RunningSyst
             )
         finally:
             stop_all(children, grace_s=20)
+            _report_problems(Path(logs))
             _drop_database(backends.admin_database_url, name)
 
 
@@ -210,6 +211,17 @@ def _start_app(
     pids = {name: child.popen.pid for name, child in started.items()}
     pids["emulator"] = children[0].popen.pid
     return pids
+
+
+def _report_problems(logs: Path) -> None:
+    """Say which processes logged errors (the logs go with the temporary directory)."""
+    for log in sorted(logs.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        problems = [line for line in lines if "Traceback" in line or '"level": "ERROR"' in line
+                    or " ERROR " in line or "Task exception" in line]  # fmt: skip
+        if problems:
+            print(f"   {log.stem}: {len(problems)} error lines, first: {problems[0][:200]}",
+                  file=sys.stderr)  # fmt: skip
 
 
 def _first_line_int(path: Path) -> int:

@@ -32,13 +32,13 @@ class EmulatorConfig:
     port: int = DEFAULT_PORT
     # Delay before the first streamed chunk (or the whole non-streamed reply).
     first_token_delay_ms: int = 0
-    # Streamed chunks per second after the first one; 0 means "as fast as possible".
+    # Streamed tokens per second after the first chunk; 0 means "as fast as possible".
     tokens_per_s: float = 0.0
-    # Tokens (words) per streamed text chunk. Gemini sends a few words per chunk, not one; the
-    # rate above stays the token rate.
-    tokens_per_chunk: int = 1
     # Value of the `Retry-After` header on 429 responses.
     retry_after_s: int = 1
+    # Tokens (words) per streamed text chunk. Gemini sends a few words per chunk, not one; the
+    # token rate stays `tokens_per_s`.
+    tokens_per_chunk: int = 1
     # Start-up switches for Gemini's quirks (`EMULATOR_<SWITCH>`; see behaviour.py).
     behaviour: Behaviour = field(default_factory=Behaviour)
     # Key that signs thought signatures; None = 32 random bytes per app. A fixed key keeps

@@ -302,6 +302,9 @@ def test_config_from_env() -> None:
         EmulatorConfig.from_env({"EMULATOR_PORT": "eighty"})
     with pytest.raises(ConfigError):
         EmulatorConfig.from_env({"EMULATOR_TOKENS_PER_S": "-1"})
+    assert EmulatorConfig.from_env({"EMULATOR_TOKENS_PER_CHUNK": "4"}).tokens_per_chunk == 4
+    with pytest.raises(ConfigError):
+        EmulatorConfig.from_env({"EMULATOR_TOKENS_PER_CHUNK": "0"})
 
 
 def test_call_rule_calls_any_offered_tool_with_the_given_arguments() -> None:
