@@ -49,7 +49,6 @@ def run(ctx: Context) -> ScenarioResult:
     levels = (5, 10) if ctx.quick else CONCURRENCY
     top = levels[-1]
     runs: dict[str, Any] = {}
-    pickups: list[float] = []
     for arrangement in ("split", "single"):
         spec = SystemSpec(
             workers=2,
@@ -74,8 +73,9 @@ def run(ctx: Context) -> ScenarioResult:
                     user_prefix=f"paced-{users}",
                     parse_deltas=False,  # the load generator shares the machine: keep it light
                 )
-                if arrangement == "split" and users == top:
-                    pickups = asyncio.run(_queue_pickups_ms(system, runs[f"split_paced_{top}"]))
+                if arrangement == "split":
+                    pickups = asyncio.run(_queue_pickups_ms(system, runs[f"split_paced_{users}"]))
+                    runs[f"queue_pickup_ms_{users}"] = percentiles(pickups)
         with started_system(
             SystemSpec(workers=2, single_process=arrangement == "single"), ctx.backends
         ) as system:
@@ -89,7 +89,6 @@ def run(ctx: Context) -> ScenarioResult:
                 ramp_s=1.0,
                 parse_deltas=False,
             )
-    runs["queue_pickup_ms"] = percentiles(pickups)
     return ScenarioResult(
         scenario="split_vs_single",
         description=__doc__ or "",
@@ -134,7 +133,11 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
     single: LoadResult = runs[f"single_paced_{top}"]
     split_max: LoadResult = runs["split_saturated"]
     single_max: LoadResult = runs["single_saturated"]
-    pickup = runs["queue_pickup_ms"]
+    pickups = {
+        int(name.rsplit("_", 1)[1]): value
+        for name, value in runs.items()
+        if name.startswith("queue_pickup_ms_") and value is not None
+    }
 
     def p(result: LoadResult, field: str, q: str) -> float | None:
         values = getattr(result, field)
@@ -142,7 +145,16 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
 
     ratio = split_max.turns_per_s / single_max.turns_per_s if single_max.turns_per_s else None
     whole_ratio = _ratio(p(split_max, "turn_ms", "p50"), p(single_max, "turn_ms", "p50"))
+    lower = sorted(
+        int(name.rsplit("_", 1)[1])
+        for name in runs
+        if name.startswith("split_paced_") and int(name.rsplit("_", 1)[1]) < top
+    )
     return [
+        *(reported(f"added first token p{q}, {users} streams",
+                   p(runs[f"split_paced_{users}"], "added_ttft_ms", f"p{q}"), "ms",
+                   baseline=p(runs[f"single_paced_{users}"], "added_ttft_ms", f"p{q}"))
+          for users in lower for q in (50, 99)),
         at_most(f"added first token p50, {top} streams", p(split, "added_ttft_ms", "p50"), 10,
                 "ms", baseline=p(single, "added_ttft_ms", "p50")),
         at_most(f"added first token p99, {top} streams", p(split, "added_ttft_ms", "p99"), 50,
@@ -156,8 +168,10 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
         at_most("whole turn p50 vs single, saturated", whole_ratio, 1.1, "x"),
         at_most("server CPU per turn, paced", app_cpu_ms_per_turn(split),
                 app_cpu_ms_per_turn(single), "ms", baseline=app_cpu_ms_per_turn(single)),
-        at_most("queue pickup p99", None if pickup is None else pickup.p99, 20, "ms"),
-        reported("queue pickup p50", None if pickup is None else pickup.p50, "ms"),
+        *(at_most(f"queue pickup p99, {users} streams", pickup.p99, 20, "ms")
+          for users, pickup in sorted(pickups.items())),
+        *(reported(f"queue pickup p50, {users} streams", pickup.p50, "ms")
+          for users, pickup in sorted(pickups.items())),
         reported("errors", float(sum(r.turns - r.ok_turns for r in _loads(runs))), "turns"),
     ]  # fmt: skip
 
