@@ -1,6 +1,6 @@
 """Reading a long thread: a thread of 1,000 items (user messages and answers, each a few hundred
-characters), then `items.list` through the gateway (a page of the newest 50, and of 100, the
-largest page the store serves) and the history a worker loads for a turn (the newest
+characters), then `items.list` through the gateway (chatkit's default page of the newest 20,
+and 100, the largest page the store serves) and the history a worker loads for a turn (the newest
 `AGENT_HISTORY_ITEMS` items, converted to the model's input), each 200 times in a row.
 """
 
@@ -36,8 +36,8 @@ from shared.store.postgres_store import MAX_PAGE_SIZE, PostgresStore
 
 ITEMS = 1000
 REPEATS = 200
-UI_PAGE = 50
-"""Items per `items.list` page the ChatKit UI asks for."""
+UI_PAGE = 20
+"""Items per `items.list` page when the request names no limit (chatkit's `DEFAULT_PAGE_SIZE`)."""
 TEXT = "Remember to water the plants on the balcony and to call the plumber about the sink. " * 3
 
 
