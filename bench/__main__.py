@@ -59,10 +59,21 @@ def main(argv: list[str] | None = None) -> int:
                 written += [chart] if chart else []
             print(f"   wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     print(table(results))
-    (results_dir / "summary.md").write_text(markdown_table(results) + "\n")
-    summary = {r.scenario: r.figures for r in results}
+    # The summary covers every scenario with results here, run now or before.
+    kept = _kept_results(results_dir)
+    (results_dir / "summary.md").write_text(markdown_table(kept) + "\n")
+    summary = {r.scenario: r.figures for r in kept}
     (results_dir / "summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
     return 0
+
+
+def _kept_results(results_dir: Path) -> list[ScenarioResult]:
+    found = []
+    for name in SCENARIOS:
+        path = results_dir / f"{name}.json"
+        if path.exists():
+            found.append(msgspec.json.decode(path.read_bytes(), type=ScenarioResult))
+    return found
 
 
 if __name__ == "__main__":

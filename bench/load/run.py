@@ -74,6 +74,9 @@ class LoadResult(msgspec.Struct):
     sse_bytes: int
     events_per_s: float
     turns_per_s: float
+    steady_turns_per_s: float
+    """Turns completed in the middle 60% of the run, per second: throughput without the start
+    (nothing has finished yet) and the tail (the last turns finish alone)."""
     processes: dict[str, ProcessUsage]
     cpu_ms_per_turn: dict[str, float]
     """Each measured process's CPU time divided by the completed turns."""
@@ -216,6 +219,7 @@ def _summarise(
         sse_bytes=sum(s.sse_bytes for s in samples),
         events_per_s=round(events / wall_s, 1),
         turns_per_s=round(len(ok) / wall_s, 2),
+        steady_turns_per_s=_steady_rate(ok, wall_s),
         processes=dict(usage),
         cpu_ms_per_turn={
             name: round(u.cpu_s * 1000 / max(1, len(ok)), 2) for name, u in usage.items()
@@ -224,6 +228,12 @@ def _summarise(
         mean_open_streams=round(sum(s.turn_ms for s in samples) / 1000 / wall_s, 1),
         turn_ids=[s.turn_id for s in samples if s.turn_id],
     )
+
+
+def _steady_rate(ok: list[TurnSample], wall_s: float) -> float:
+    start, end = 0.2 * wall_s, 0.8 * wall_s
+    done = sum(1 for s in ok if start <= s.started_s + s.turn_ms / 1000 < end)
+    return round(done / (end - start), 2)
 
 
 def _peak_open(samples: list[TurnSample]) -> int:

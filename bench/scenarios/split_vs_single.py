@@ -143,7 +143,8 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
         values = getattr(result, field)
         return None if values is None else float(getattr(values, q))
 
-    ratio = split_max.turns_per_s / single_max.turns_per_s if single_max.turns_per_s else None
+    rate, single_rate = split_max.steady_turns_per_s, single_max.steady_turns_per_s
+    ratio = rate / single_rate if single_rate else None
     whole_ratio = _ratio(p(split_max, "turn_ms", "p50"), p(single_max, "turn_ms", "p50"))
     lower = sorted(
         int(name.rsplit("_", 1)[1])
@@ -161,10 +162,8 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
                 "ms", baseline=p(single, "added_ttft_ms", "p99")),
         reported(f"whole turn p50, {top} streams, paced model", p(split, "turn_ms", "p50"), "ms",
                  baseline=p(single, "turn_ms", "p50")),
-        at_least("turns/s vs single, saturated", round(ratio, 2) if ratio else None, 1.0, "x",
-                 baseline=single_max.turns_per_s),
-        reported("turns/s, saturated", split_max.turns_per_s, "turns/s",
-                 baseline=single_max.turns_per_s),
+        at_least("turns/s vs single, saturated", round(ratio, 2) if ratio else None, 1.0, "x"),
+        reported("turns/s, saturated (steady)", rate, "turns/s", baseline=single_rate),
         at_most("whole turn p50 vs single, saturated", whole_ratio, 1.1, "x"),
         at_most("server CPU per turn, paced", app_cpu_ms_per_turn(split),
                 app_cpu_ms_per_turn(single), "ms", baseline=app_cpu_ms_per_turn(single)),
