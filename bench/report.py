@@ -86,7 +86,8 @@ def latency_chart(
                 xs = [users for users, _ in measured]
                 ys = [getattr(values, q) for _, values in measured]
                 axis.plot(xs, ys, style, marker=marker, label=f"{label} {q}")
-        axis.set_xlabel("concurrent users")
+        axis.set_xlabel("concurrent streams")
+        axis.set_yscale("log")  # a level past capacity would flatten the others
         axis.set_title(name)
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
