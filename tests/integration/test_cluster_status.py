@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from arq.connections import ArqRedis
@@ -14,15 +13,6 @@ from services.cli.commands.status import collect_status, render_status
 from shared.turns.messages import Turn
 from shared.turns.queue import TurnQueue
 from shared.workers.registry import WorkerRegistry, WorkerStatus
-
-
-@pytest.fixture
-async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    redis = ArqRedis.from_url(redis_url)
-    await redis.flushdb()
-    yield redis
-    await redis.flushdb()
-    await redis.aclose()
 
 
 def worker(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,17 +13,6 @@ from services.agent.worker import CLAIM_JOB_SCRIPT
 from shared.turns import keys
 from shared.turns.messages import Turn, decode_turn
 from shared.turns.queue import TurnOrigin, TurnQueue
-
-
-@pytest.fixture
-async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    redis = ArqRedis.from_url(redis_url)
-    await redis.flushdb()
-    try:
-        yield redis
-    finally:
-        await redis.flushdb()
-        await redis.aclose()
 
 
 def a_turn(turn_id: str) -> Turn:
