@@ -16,7 +16,7 @@ from tests.conftest import Backends
 from tests.e2e.processes import (
     Processes,
     ServiceProcess,
-    free_port,
+    free_ports,
     wait_healthy,
     wait_registered,
 )
@@ -57,7 +57,7 @@ def start_system(
     redis_url = backends.redis_url(next(_REDIS_DBS))
     redis.Redis.from_url(redis_url).flushdb()
     processes = Processes(log_dir)
-    emulator_port, gateway_port = free_port(), free_port()
+    emulator_port, gateway_port = free_ports(2)
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     env = {
         "DATABASE_URL": backends.database_url,
