@@ -26,6 +26,11 @@ class TurnInbox:
     """One relay's mailbox: entries published for its turn since it last looked, and whether it
     must read the log to be sure it has everything."""
 
+    MAX_BUFFERED = 1024
+    """Entries held for a relay that has not taken them (its client reads slowly). Past this the
+    mailbox drops them and sends the relay to the log, which it reads a page at a time: a slow
+    client costs the gateway a bounded amount of memory."""
+
     def __init__(self) -> None:
         self._ready = asyncio.Event()
         self._events: list[TurnEvent] = []
@@ -34,8 +39,16 @@ class TurnInbox:
         the subscription) and whenever something may have been missed."""
 
     def deliver(self, events: list[TurnEvent]) -> None:
-        self._events.extend(events)
+        if len(self._events) + len(events) > self.MAX_BUFFERED:
+            self._events.clear()  # all of them are in the log: each was logged, then published
+            self.read_log = True
+        else:
+            self._events.extend(events)
         self._ready.set()
+
+    @property
+    def buffered(self) -> int:
+        return len(self._events)
 
     def missed(self) -> None:
         """Something may not have been delivered: the relay should read the log."""

@@ -101,8 +101,10 @@ async def relay_turn(
 
     `inbox` is `notifier.watch(turn_id)`, taken by the caller before it queued the turn, so no
     publication can slip by; the relay unwatches when it ends. Entries published to the inbox are
-    relayed as they are; the log is read at the start, to fill a gap in what was published, after
-    a silence and after the notifier lost its subscription, so nothing depends on pub/sub alone.
+    relayed as they are; the log is read, a page at a time, at the start, to fill a gap in what
+    was published, after a silence, after the notifier lost its subscription, and when the
+    client reads so slowly that the inbox gave up holding entries for it: nothing depends on
+    pub/sub alone, and a slow client costs bounded memory.
 
     Ends with an error event (never hangs) when no worker takes the turn in time, its worker stops
     heartbeating, or Redis fails. If the client goes away first, the turn is cancelled (by policy).
@@ -123,13 +125,19 @@ async def relay_turn(
             if inbox.read_log or _skips_a_number(entries, expected_seq):
                 inbox.read_log = False
                 try:
-                    logged, last_id = await _read_log(events, turn_id, last_id)
+                    page = await events.read(turn_id, last_id, count=READ_BATCH)
                 except RedisError as exc:
                     logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
                     ended = True  # nothing more can be done for this turn from here
                     yield error_frame(CONNECTION_LOST_MESSAGE, allow_retry=True)
                     return
-                entries = logged + entries  # published ones already in the log are duplicates
+                if page:
+                    last_id = page[-1][0]
+                if len(page) == READ_BATCH:
+                    inbox.missed()  # more to read: the next round goes on from here, at once
+                # A worker logs entries before it publishes them, so what was just taken from
+                # the inbox is in this page or beyond it: the page alone is in order.
+                entries = [entry for _, entry in page]
             now = time.monotonic()
             # Everything taken at once goes out as one write: one ASGI send per batch, not per
             # event, is what lets one gateway relay tens of thousands of events a second.
@@ -193,15 +201,3 @@ async def relay_turn(
                 await asyncio.shield(hooks.cancel())
             except Exception:
                 logger.exception("could not cancel abandoned turn %s", turn_id)
-
-
-async def _read_log(events: TurnEventLog, turn_id: str, after: str) -> tuple[list[TurnEvent], str]:
-    """Every entry of the turn's log after stream id `after`, and the id of the last one read."""
-    entries: list[TurnEvent] = []
-    while True:
-        batch = await events.read(turn_id, after, count=READ_BATCH)
-        for entry_id, entry in batch:
-            after = entry_id
-            entries.append(entry)
-        if len(batch) < READ_BATCH:
-            return entries, after

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as redis_asyncio
 
-from services.gateway.turn_events import TurnEventNotifier
+from services.gateway.turn_events import TurnEventNotifier, TurnInbox
 from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
 from shared.turns.event_log import TurnEventLog
 from shared.turns.messages import TurnEvent
@@ -95,9 +95,11 @@ async def relay_published(
     published: list[TurnEvent],
     *,
     logged_unpublished: list[TurnEvent] = [],  # noqa: B006 (never mutated)
+    log_published: bool = True,
 ) -> list[bytes]:
     """Relay a turn whose log holds `logged`; once the relay has read it, the worker logs
-    `logged_unpublished` (their publication lost) and publishes `published`."""
+    `logged_unpublished` (their publication lost), then logs and publishes `published` (or, with
+    `log_published` off, only publishes them: what reaches the client then came by publication)."""
     log = TurnEventLog(redis_client)
     await log.append_many("t2", logged)
     notifier = TurnEventNotifier(redis_client)
@@ -106,6 +108,8 @@ async def relay_published(
     first = await anext(frames)  # the relay has read the log and relayed it
     if logged_unpublished:
         await log.append_many("t2", logged_unpublished)
+    if log_published:
+        await log.append_many("t2", published)
     inbox.deliver(published)
     return [first, *[frame async for frame in frames]]
 
@@ -118,6 +122,7 @@ async def test_published_entries_are_relayed_without_reading_them_back(
         redis_client,
         [TurnEvent(seq=1, kind="started"), event(2, "a")],
         [event(2, "a"), event(3, "b"), TurnEvent(seq=4, kind="end")],
+        log_published=False,
     )
     assert b"".join(frames) == b'id: t2:2\ndata: {"type":"a"}\n\nid: t2:3\ndata: {"type":"b"}\n\n'
 
@@ -135,3 +140,23 @@ async def test_a_gap_in_what_was_published_is_filled_from_the_log(
         b'id: t2:2\ndata: {"type":"a"}\n\nid: t2:3\ndata: {"type":"b"}\n\n'
         b'id: t2:4\ndata: {"type":"c"}\n\n'
     )
+
+
+async def test_a_relay_far_behind_reads_the_log_instead_of_holding_everything(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    """A client that reads slowly must not make the gateway hold its whole answer: past
+    `MAX_BUFFERED` the inbox lets go and the relay reads the log a page at a time."""
+    answer = [event(n, f"e{n}") for n in range(2, 3002)]
+    turn = [TurnEvent(seq=1, kind="started"), *answer, TurnEvent(seq=3002, kind="end")]
+    log = TurnEventLog(redis_client)
+    await log.append_many("t3", turn)
+    notifier = TurnEventNotifier(redis_client)
+    inbox = notifier.watch("t3")
+    for start in range(0, len(turn), 100):  # published while the client was not reading
+        inbox.deliver(turn[start : start + 100])
+        assert inbox.buffered <= TurnInbox.MAX_BUFFERED
+    frames = relay_turn("t3", inbox, log, notifier, Hooks().hooks(), POLICY)
+    body = b"".join([frame async for frame in frames])
+    assert body.count(b"data: ") == 3000
+    assert body.index(b'"e2"') < body.index(b'"e1500"') < body.index(b'"e3001"')
