@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from services.cli.args import Subparsers, positive_int
@@ -77,40 +78,32 @@ def run(args: argparse.Namespace) -> int:
         return 2
     levels = args.users if args.mode == "closed" else [0]
     results: list[tuple[int, LoadResult]] = []
-    if args.warm_up > 0:
-        warm_up = LoadOptions(
-            url=args.url,
-            token_for=lambda user: issue_token(secret, user),
-            users=args.warm_up,
-            messages=1,
-            label="warm-up",
-            user_prefix=f"load-{os.getpid()}-warm-up",
-            progress=False,
-        )
-        try:
+    base = LoadOptions(
+        url=args.url,
+        token_for=lambda user: issue_token(secret, user),
+        messages=args.messages,
+        mode=args.mode,
+        rate=args.rate,
+        duration_s=args.duration,
+        ramp_s=args.ramp,
+        model_first_token_ms=args.model_first_token_ms,
+    )
+    try:
+        if args.warm_up > 0:
+            warm_up = replace(
+                base, mode="closed", users=args.warm_up, messages=1, progress=False,
+                user_prefix=f"load-{os.getpid()}-warm-up",
+            )  # fmt: skip
             asyncio.run(run_load(warm_up))
-        except OSError as exc:
-            print(f"taskchat load: cannot reach {args.url}: {exc}", file=sys.stderr)
-            return 1
-    for users in levels:
-        options = LoadOptions(
-            url=args.url,
-            token_for=lambda user: issue_token(secret, user),
-            users=users,
-            messages=args.messages,
-            mode=args.mode,
-            rate=args.rate,
-            duration_s=args.duration,
-            ramp_s=args.ramp,
-            model_first_token_ms=args.model_first_token_ms,
-            label=f"{users} users" if args.mode == "closed" else f"{args.rate}/s",
-            user_prefix=f"load-{os.getpid()}-{users}",
-        )
-        try:
+        for users in levels:
+            label = f"{users} users" if args.mode == "closed" else f"{args.rate}/s"
+            options = replace(
+                base, users=users, label=label, user_prefix=f"load-{os.getpid()}-{users}"
+            )
             results.append((users, asyncio.run(run_load(options))))
-        except OSError as exc:
-            print(f"taskchat load: cannot reach {args.url}: {exc}", file=sys.stderr)
-            return 1
+    except OSError as exc:
+        print(f"taskchat load: cannot reach {args.url}: {exc}", file=sys.stderr)
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "load.json").write_bytes(
         msgspec.json.format(msgspec.json.encode([r for _, r in results])) + b"\n"
