@@ -92,12 +92,6 @@ class RunningSystem:
     def token(self, user_id: str) -> str:
         return issue_token(self.jwt_secret, user_id)
 
-    @property
-    def app_pids(self) -> dict[str, int]:
-        """The processes that serve TaskChat itself (not the emulator or the stores)."""
-        others = ("emulator", "postgres", "redis")
-        return {name: pid for name, pid in self.pids.items() if name not in others}
-
 
 @contextmanager
 def bench_backends(state_dir: Path | None = None) -> Iterator[Backends]:
