@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
+from pathlib import Path
+
 import pytest
 
 from shared.settings import Settings, SettingsError
+from shared.settings.declaration import declared
+from shared.settings.loading import GROUPS
+from shared.settings.reference import stale
 
 BASE = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1/taskchat",
@@ -115,3 +121,29 @@ def test_bad_observability_settings_are_named() -> None:
     problems = "\n".join(caught.value.problems)
     for name in ("LOG_LEVEL", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "WORKER_HEALTH_PORT"):
         assert name in problems
+
+
+def test_the_reference_is_generated_from_the_declarations() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert stale(root) == [], "run `python -m shared.settings` to regenerate them"
+
+
+def test_every_declared_default_is_the_default_that_applies() -> None:
+    """The declarations' defaults are what `from_env` gives when nothing is set (the reference
+    shows the same values)."""
+    settings = Settings.from_env(BASE)
+    for group in GROUPS:
+        loaded = next(value for value in vars_of(settings) if isinstance(value, group))
+        for each, declaration in declared(group):
+            if each.default is MISSING or declaration.shown_default is not None:
+                continue
+            assert getattr(loaded, each.name) == each.default, declaration.env
+
+
+def vars_of(settings: Settings) -> list[object]:
+    return [getattr(settings, each.name) for each in fields(settings)]
+
+
+def test_a_setting_reads_its_own_variable_only() -> None:
+    names = [declaration.env for group in GROUPS for _, declaration in declared(group)]
+    assert len(names) == len(set(names)), "a variable is declared twice"

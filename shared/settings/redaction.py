@@ -1,0 +1,41 @@
+"""Settings print without their secrets: they end up in logs and tracebacks."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from urllib.parse import urlsplit, urlunsplit
+
+REDACTED = "***"
+
+
+def redact_url(url: str) -> str:
+    """`url` without the password of its user-info part (DSNs often carry one)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username or ''}:{REDACTED}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Redacted:
+    """`repr`/`str` that never show secrets: settings end up in logs and tracebacks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                text = repr(REDACTED)
+            elif f.metadata.get("url") and isinstance(value, str):
+                text = repr(redact_url(value))
+            else:
+                text = repr(value)
+            shown.append(f"{f.name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
