@@ -14,6 +14,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth.public_keys import load_public_key
+from shared.db.dsn import PoolerMode, asyncpg_dsn, pooler_mode
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
@@ -174,6 +175,11 @@ class _Reader:
             self.problems.append(f"{name}={value!r} must start with one of {allowed}")
         return value
 
+    def optional_url(self, name: str, schemes: tuple[str, ...], hint: str) -> str | None:
+        if self._raw(name) is None:
+            return None
+        return self.url(name, None, schemes, hint)
+
     def mcp_servers(self, name: str) -> tuple[McpServerSettings, ...]:
         value = self._raw(name)
         if value is None:
@@ -199,6 +205,13 @@ class DatabaseSettings(_Redacted):
     """`DATABASE_POOL_MIN`: connections opened at start-up."""
     pool_max_size: int = 10
     """`DATABASE_POOL_MAX`: upper bound on connections per process."""
+    pooler: PoolerMode = "none"
+    """`DATABASE_POOLER`: `transaction` when `url` goes through a transaction-mode pooler
+    (PgBouncer, Neon's `-pooler` host): asyncpg's statement cache is then off. `auto` (the
+    default) means `transaction` for a Neon `-pooler` host, else `none`."""
+    migration_url: str | None = field(default=None, metadata=_URL)
+    """`MIGRATION_DATABASE_URL`: a direct connection as the tables' owner, for migrations (and
+    granting the app's role); unset = migrate over `DATABASE_URL`."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -468,7 +481,25 @@ class Settings:
             ),
             pool_min_size=r.integer("DATABASE_POOL_MIN", 1),
             pool_max_size=r.integer("DATABASE_POOL_MAX", 10, minimum=1),
+            migration_url=r.optional_url(
+                "MIGRATION_DATABASE_URL", ("postgresql", "postgres"), "a direct PostgreSQL DSN"
+            ),
         )
+        database = replace(
+            database,
+            pooler=pooler_mode(
+                r.choice("DATABASE_POOLER", ("auto", "none", "transaction")) or "auto",
+                database.url,
+            ),
+        )
+        for name, dsn in (
+            ("DATABASE_URL", database.url),
+            ("MIGRATION_DATABASE_URL", database.migration_url or ""),
+        ):
+            try:
+                asyncpg_dsn(dsn)
+            except ValueError as exc:
+                r.problems.append(f"{name}: {exc}")
         redis = RedisSettings(
             url=r.url(
                 "REDIS_URL", None, ("redis", "rediss", "unix"), "e.g. redis://127.0.0.1:6379/0"
