@@ -40,9 +40,7 @@ async def test_awkward_user_ids_are_served_and_kept_apart(db_pool: DbPool) -> No
         assert [t.title for t in await tasks.list(user_id)] == [f"task of {user_id}"[:255]]
         async with user_transaction(db_pool, user_id) as conn:
             # Without a WHERE: row-level security alone keeps the others' tasks out.
-            assert await conn.fetchval("SELECT array_agg(DISTINCT user_id) FROM tasks") == [
-                user_id
-            ]
+            assert await conn.fetchval("SELECT array_agg(DISTINCT user_id) FROM tasks") == [user_id]
 
 
 async def test_a_user_id_with_nul_is_refused_before_reaching_postgres(db_pool: DbPool) -> None:
