@@ -1,0 +1,191 @@
+"""The whole system behind PgBouncer in transaction mode, deployed the way Neon is used: the
+services connect through the pooler (`sslmode=require`, `DATABASE_POOLER=transaction`) as a role
+that owns nothing, and migrate over a direct URL as the owner (`MIGRATION_DATABASE_URL`).
+
+A turn, two users kept apart (one id with a `$`), a gateway restart, and two gateways migrating a
+fresh database at the same moment. The pooler keeps three server connections per role, so the
+gateway's and the worker's transactions take turns on the same server connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.db.migrations import available_migrations
+from tests.conftest import Backends
+from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, as_role, ensure_login_roles, give_database_to
+from tests.e2e.chatkit_client import ChatKitClient
+from tests.e2e.conftest import System, start_system
+from tests.e2e.processes import Processes, free_ports, wait_healthy
+from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
+from tests.scratch_database import scratch_database
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def pgbouncer() -> Iterator[PgBouncer]:
+    asyncio.run(ensure_login_roles())
+    with running_pgbouncer([OWNER_ROLE, SERVICE_ROLE], pool_size=3) as bouncer:
+        yield bouncer
+
+
+@contextmanager
+def owned_database(prefix: str) -> Iterator[str]:
+    """A fresh database owned by the (non-superuser) owner role; its URL as the admin."""
+    with scratch_database(prefix) as url:
+        asyncio.run(give_database_to(url, OWNER_ROLE))
+        yield url
+
+
+def pooled_env(bouncer: PgBouncer, database_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": bouncer.url(database_name(database_url), SERVICE_ROLE),
+        "DATABASE_POOLER": "transaction",
+        "MIGRATION_DATABASE_URL": as_role(database_url, OWNER_ROLE),
+    }
+
+
+@pytest.fixture(scope="module")
+def pooled_database_url() -> Iterator[str]:
+    with owned_database("taskchat_e2e_pooler") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def system(
+    backends: Backends,
+    tmp_path_factory: pytest.TempPathFactory,
+    pgbouncer: PgBouncer,
+    pooled_database_url: str,
+) -> Iterator[System]:
+    log_dir = tmp_path_factory.mktemp("e2e-pooler-logs")
+    env = pooled_env(pgbouncer, pooled_database_url)
+    running = start_system(backends, log_dir, extra_env=env)
+    try:
+        yield running
+    finally:
+        running.processes.stop_all()
+
+
+def thread_ids(client: ChatKitClient) -> list[str]:
+    response = client.request({"type": "threads.list", "params": {"limit": 50}})
+    assert response.status_code == 200, response.text
+    return [thread["id"] for thread in response.json()["data"]]
+
+
+def a_turn(client: ChatKitClient, text: str) -> str:
+    turn = client.create_thread(text)
+    assert turn.status_code == 200
+    assert not turn.of_type("error"), turn.raw_events
+    return turn.thread_id
+
+
+def test_a_turn_through_the_pooler(system: System) -> None:
+    client = ChatKitClient(system.gateway_url, system.token(f"alice-{uuid.uuid4().hex[:8]}"))
+    try:
+        first = client.create_thread("add task buy milk")
+        assert not first.of_type("error"), first.raw_events
+        assert "buy milk" in first.assistant_text()
+        second = client.add_message(first.thread_id, "list my tasks")
+        assert not second.of_type("error"), second.raw_events
+        assert "buy milk" in second.assistant_text()
+    finally:
+        client.close()
+
+
+def test_two_users_are_kept_apart(system: System) -> None:
+    alice = ChatKitClient(system.gateway_url, system.token(f"alice-{uuid.uuid4().hex[:8]}"))
+    carol = ChatKitClient(system.gateway_url, system.token(f"carol-{uuid.uuid4().hex[:4]}$u"))
+    try:
+        alices = a_turn(alice, "add task alice's secret")
+        carols = a_turn(carol, "add task carol's errand")
+        assert thread_ids(alice) == [alices]
+        assert thread_ids(carol) == [carols]
+        other = carol.request({"type": "threads.get_by_id", "params": {"thread_id": alices}})
+        assert other.status_code == 404
+        listed = carol.stream(
+            {
+                "type": "threads.add_user_message",
+                "params": {
+                    "thread_id": carols,
+                    "input": {
+                        "content": [{"type": "input_text", "text": "list my tasks"}],
+                        "attachments": [],
+                        "inference_options": {},
+                    },
+                },
+            }
+        )
+        assert "carol's errand" in listed.assistant_text()
+        assert "secret" not in listed.assistant_text()
+    finally:
+        alice.close()
+        carol.close()
+
+
+def test_a_restarted_gateway_serves_again(system: System) -> None:
+    client = ChatKitClient(system.gateway_url, system.token(f"dave-{uuid.uuid4().hex[:8]}"))
+    try:
+        before = a_turn(client, "add task before the restart")
+        system.service("gateway").stop()
+        system.processes.running.remove(system.service("gateway"))
+        gateway = system.processes.start("gateway", "services.gateway", system.env)
+        wait_healthy(f"{system.gateway_url}/healthz", gateway)
+        after = a_turn(client, "add task after the restart")
+        assert set(thread_ids(client)) == {before, after}
+    finally:
+        client.close()
+
+
+def test_two_gateways_migrate_a_fresh_database_at_once(
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory, pgbouncer: PgBouncer
+) -> None:
+    log_dir = tmp_path_factory.mktemp("e2e-pooler-race-logs")
+    processes = Processes(log_dir)
+    with owned_database("taskchat_e2e_pooler_race") as database_url:
+        env = {
+            "REDIS_URL": backends.redis_url(14),
+            "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256",
+            "GATEWAY_HOST": "127.0.0.1",
+            **pooled_env(pgbouncer, database_url),
+        }
+        try:
+            ports = free_ports(2)
+            gateways = [
+                processes.start(
+                    f"gateway-{port}", "services.gateway", {**env, "GATEWAY_PORT": str(port)}
+                )
+                for port in ports
+            ]
+            for port, gateway in zip(ports, gateways, strict=True):
+                wait_healthy(f"http://127.0.0.1:{port}/healthz", gateway, timeout_s=120)
+                token = System("", "", env, processes).token("erin$u")
+                listed = httpx.post(
+                    f"http://127.0.0.1:{port}/chatkit",
+                    json={"type": "threads.list", "params": {}},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                assert listed.status_code == 200, listed.text
+        finally:
+            processes.stop_all()
+        assert asyncio.run(applied_migrations(database_url)) == [
+            m.name for m in available_migrations()
+        ]
+
+
+async def applied_migrations(database_url: str) -> list[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT name FROM schema_migrations ORDER BY name")
+        return [row["name"] for row in rows]
+    finally:
+        await conn.close()
