@@ -116,6 +116,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
                 running,
                 max_turns=settings.worker.max_concurrent_turns,
                 interval_s=settings.worker.heartbeat_interval_s,
+                pool=pool,
             )
         )
         sweeper = asyncio.create_task(
