@@ -12,6 +12,8 @@ service is touched. PgBouncer refuses to run as root, so as root it runs as the 
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import pwd
 import shutil
@@ -29,6 +31,8 @@ from services.cli.dev.net import free_port
 from tests.scratch_database import ADMIN_DATABASE_URL
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+ADMIN_USER = "postgres"
+"""May use the admin console (`SHOW POOLS`); always in the user list."""
 RUN_AS = "postgres"
 """PgBouncer will not run as root; as root the tests start it as this user."""
 
@@ -43,6 +47,21 @@ class PgBouncer:
         """A URL through this PgBouncer, TLS required unless `query` says otherwise."""
         suffix = f"?{query}" if query else ""
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}{suffix}"
+
+    def pools(self) -> dict[tuple[str, str], dict[str, str]]:
+        """`SHOW POOLS` of the admin console, by (database, user). (The console speaks only the
+        simple query protocol, which asyncpg does not use for queries; psql does.)"""
+        shown = subprocess.run(
+            [
+                *("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", ADMIN_USER),
+                *("pgbouncer", "--csv", "-c", "SHOW POOLS"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rows = list(csv.DictReader(io.StringIO(shown)))
+        return {(row["database"], row["user"]): row for row in rows}
 
     def log(self) -> str:
         path = self.directory / "pgbouncer.log"
@@ -70,7 +89,7 @@ def _config(directory: Path, port: int, pool_size: int, tls: bool) -> str:
         "max_client_conn = 500",
         f"logfile = {directory / 'pgbouncer.log'}",
         f"pidfile = {directory / 'pgbouncer.pid'}",
-        "admin_users = postgres",
+        f"admin_users = {ADMIN_USER}",
     ]
     if tls:
         lines += [
@@ -117,7 +136,8 @@ def running_pgbouncer(
     directory = Path(tempfile.mkdtemp(prefix="taskchat-pgbouncer-"))
     try:
         port = free_port("127.0.0.1")
-        (directory / "userlist.txt").write_text("".join(f'"{user}" ""\n' for user in users))
+        listed = dict.fromkeys([ADMIN_USER, *users])
+        (directory / "userlist.txt").write_text("".join(f'"{user}" ""\n' for user in listed))
         if tls:
             _self_signed_certificate(directory)
         (directory / "pgbouncer.ini").write_text(_config(directory, port, pool_size, tls))

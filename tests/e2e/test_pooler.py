@@ -10,6 +10,8 @@ gateway's and the worker's transactions take turns on the same server connection
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +101,44 @@ def test_a_turn_through_the_pooler(system: System) -> None:
         assert "buy milk" in second.assistant_text()
     finally:
         client.close()
+
+
+def gauges(gateway_url: str) -> dict[str, float]:
+    text = httpx.get(f"{gateway_url}/metrics", timeout=10).text
+    return {
+        name: float(value)
+        for name, value in re.findall(r"^(taskchat_[a-z_]+) ([0-9.e+]+)$", text, re.MULTILINE)
+    }
+
+
+def test_the_connection_gauges_count_what_the_pooler_sees(
+    system: System, pgbouncer: PgBouncer, pooled_database_url: str
+) -> None:
+    """`/metrics` reports the gateway's pool and the workers' (from their heartbeats); together
+    they are the client connections the pooler counts for the services' role."""
+    client = ChatKitClient(system.gateway_url, system.token(f"frank-{uuid.uuid4().hex[:8]}"))
+    try:
+        a_turn(client, "add task count connections")
+    finally:
+        client.close()
+    key = (database_name(pooled_database_url), SERVICE_ROLE)
+    deadline = time.monotonic() + 20
+    while True:  # the workers' figure is as fresh as their last heartbeat (0.5 s here)
+        seen = gauges(system.gateway_url)
+        pool = pgbouncer.pools()[key]
+        clients = int(pool["cl_active"]) + int(pool["cl_waiting"])
+        reported = seen["taskchat_db_connections"] + seen["taskchat_workers_db_connections"]
+        if reported == clients or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert reported == clients, (seen, pool)
+    assert 1 <= seen["taskchat_db_connections"] <= seen["taskchat_db_pool_max"] == 10
+    assert 1 <= seen["taskchat_workers_db_connections"] <= seen["taskchat_workers_db_pool_max"]
+    assert seen["taskchat_workers_db_pool_max"] == 10  # one worker
+    servers = sum(
+        int(pool[c]) for c in ("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login")
+    )
+    assert servers <= 3  # the pooler's pool size: what Postgres itself holds for them
 
 
 def test_two_users_are_kept_apart(system: System) -> None:
