@@ -74,20 +74,23 @@ def main() -> None:
                             peaks[name] = max(peaks.get(name, 0), value)
                         time.sleep(0.2)
 
-                def turn(number: int) -> None:
+                def turn(number: int) -> bool:
+                    """True when the turn streamed an answer without an error event."""
                     user = f"load-{number}-{uuid.uuid4().hex[:6]}"
                     client = ChatKitClient(system.gateway_url, system.token(user), timeout_s=120)
                     try:
-                        client.create_thread(f"add task number {number}")
+                        streamed = client.create_thread(f"add task number {number}")
+                        return streamed.status_code == 200 and not streamed.of_type("error")
                     finally:
                         client.close()
 
                 watcher = threading.Thread(target=watch)
                 watcher.start()
                 with ThreadPoolExecutor(args.turns) as pool:
-                    list(pool.map(turn, range(args.turns)))
+                    answered = sum(pool.map(turn, range(args.turns)))
                 done.set()
                 watcher.join()
+                print(f"turns answered without an error: {answered} of {args.turns}")
                 print(f"peak during {args.turns} concurrent turns:", peaks)
                 time.sleep(2)
                 print("after the turns:", sample(system, bouncer, database))
