@@ -29,4 +29,15 @@ async def migrate(settings: DatabaseSettings, app_pool: DbPool) -> list[str]:
             log.info("granted the role taskchat_app to %s", app_user)
     finally:
         await owner.close()
+    if await app_pool.fetchval(_BYPASSES_RLS):
+        # Scoped transactions still switch to taskchat_app; only the safety net is gone.
+        log.warning(
+            "DATABASE_URL's role %s is a superuser or has BYPASSRLS: a query outside a user scope"
+            " would see every user's rows. Log in as a role created with plain CREATE ROLE"
+            " (docs/deployment-postgres.md)",
+            app_user,
+        )
     return applied
+
+
+_BYPASSES_RLS = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
