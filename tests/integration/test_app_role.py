@@ -9,6 +9,7 @@ superuser, which every test elsewhere connects as, bypasses row-level security w
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -118,3 +119,19 @@ async def test_turn_housekeeping_across_users_works_as_the_services_role(
     record = await records.get(turn_ids[1], "bob")
     assert record is not None and record.status == "failed"
     assert await records.get(turn_ids[1], "alice") is None
+
+
+async def test_a_services_role_that_bypasses_row_level_security_is_reported(
+    owned_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The admin URL is a superuser's: what a Neon console role would amount to.
+    settings = DatabaseSettings(
+        url=owned_database, migration_url=as_role(owned_database, OWNER_ROLE)
+    )
+    pool = await create_pool(settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="shared.db.startup"):
+            await migrate(settings, pool)
+    finally:
+        await pool.close()
+    assert "is a superuser or has BYPASSRLS" in caplog.text
