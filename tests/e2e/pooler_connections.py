@@ -25,7 +25,7 @@ from tests.conftest import Backends
 from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, ensure_login_roles
 from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, start_system
-from tests.e2e.test_pooler import gauges, owned_database, pooled_env
+from tests.e2e.pooled_system import gauges, owned_database, pooled_env
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
 
 SERVER_POOL = 20

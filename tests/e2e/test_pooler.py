@@ -10,24 +10,23 @@ gateway's and the worker's transactions take turns on the same server connection
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import asyncpg
 import httpx
 import pytest
 
+from services.gateway.auth.tokens import issue_token
 from shared.db.migrations import available_migrations
 from tests.conftest import Backends
-from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, as_role, ensure_login_roles, give_database_to
+from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, ensure_login_roles
 from tests.e2e.chatkit_client import ChatKitClient
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import JWT_SECRET, System, start_system
+from tests.e2e.pooled_system import gauges, owned_database, pooled_env
 from tests.e2e.processes import Processes, free_ports, wait_healthy
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
-from tests.scratch_database import scratch_database
 
 pytestmark = pytest.mark.e2e
 
@@ -37,22 +36,6 @@ def pgbouncer() -> Iterator[PgBouncer]:
     asyncio.run(ensure_login_roles())
     with running_pgbouncer([OWNER_ROLE, SERVICE_ROLE], pool_size=3) as bouncer:
         yield bouncer
-
-
-@contextmanager
-def owned_database(prefix: str) -> Iterator[str]:
-    """A fresh database owned by the (non-superuser) owner role; its URL as the admin."""
-    with scratch_database(prefix) as url:
-        asyncio.run(give_database_to(url, OWNER_ROLE))
-        yield url
-
-
-def pooled_env(bouncer: PgBouncer, database_url: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": bouncer.url(database_name(database_url), SERVICE_ROLE),
-        "DATABASE_POOLER": "transaction",
-        "MIGRATION_DATABASE_URL": as_role(database_url, OWNER_ROLE),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +84,6 @@ def test_a_turn_through_the_pooler(system: System) -> None:
         assert "buy milk" in second.assistant_text()
     finally:
         client.close()
-
-
-def gauges(gateway_url: str) -> dict[str, float]:
-    text = httpx.get(f"{gateway_url}/metrics", timeout=10).text
-    return {
-        name: float(value)
-        for name, value in re.findall(r"^(taskchat_[a-z_]+) ([0-9.e+]+)$", text, re.MULTILINE)
-    }
 
 
 def test_the_connection_gauges_count_what_the_pooler_sees(
@@ -193,7 +168,7 @@ def test_two_gateways_migrate_a_fresh_database_at_once(
     with owned_database("taskchat_e2e_pooler_race") as database_url:
         env = {
             "REDIS_URL": backends.redis_url(14),
-            "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256",
+            "JWT_SECRET": JWT_SECRET,
             "GATEWAY_HOST": "127.0.0.1",
             **pooled_env(pgbouncer, database_url),
         }
@@ -207,7 +182,7 @@ def test_two_gateways_migrate_a_fresh_database_at_once(
             ]
             for port, gateway in zip(ports, gateways, strict=True):
                 wait_healthy(f"http://127.0.0.1:{port}/healthz", gateway, timeout_s=120)
-                token = System("", "", env, processes).token("erin$u")
+                token = issue_token(JWT_SECRET, "erin$u")
                 listed = httpx.post(
                     f"http://127.0.0.1:{port}/chatkit",
                     json={"type": "threads.list", "params": {}},
