@@ -7,6 +7,10 @@ missing (another test session may be creating them at the same moment), and neve
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
 
 from tests.scratch_database import ADMIN_DATABASE_URL
@@ -60,3 +64,17 @@ def as_role(database_url: str, role: str) -> str:
     scheme, _, rest = database_url.partition("://")
     host_part = rest.partition("@")[2] if "@" in rest.partition("/")[0] else rest
     return f"{scheme}://{role}@{host_part}"
+
+
+@asynccontextmanager
+async def fresh_service_role() -> AsyncIterator[str]:
+    """A new login role that owns nothing and is a member of nothing, dropped afterwards: role
+    memberships are cluster-wide, so a test of granting one needs a role never granted before."""
+    role = f"taskchat_test_service_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(ADMIN_DATABASE_URL)
+    try:
+        await conn.execute(f"CREATE ROLE {role} {_ATTRIBUTES[SERVICE_ROLE]}")
+        yield role
+    finally:
+        await conn.execute(f"DROP ROLE IF EXISTS {role}")
+        await conn.close()

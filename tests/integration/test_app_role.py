@@ -16,14 +16,21 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from shared.db.migrations import apply_migrations
+from services.cli.commands.migrate import apply_pending
+from shared.db.migrations import apply_migrations, available_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.settings import DatabaseSettings
 from shared.tasks.repository import TaskRepository
 from shared.turns.messages import Turn
 from shared.turns.records import TurnRecords
-from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, as_role, ensure_login_roles, give_database_to
+from tests.db_roles import (
+    OWNER_ROLE,
+    as_role,
+    ensure_login_roles,
+    fresh_service_role,
+    give_database_to,
+)
 from tests.scratch_database import scratch_database
 
 
@@ -48,10 +55,17 @@ async def owner_pool(owned_database: str) -> AsyncIterator[DbPool]:
 
 
 @pytest.fixture
-async def service_pool(owned_database: str) -> AsyncIterator[DbPool]:
-    """The two-role deployment: the services log in as SERVICE_ROLE, migrations as the owner."""
+async def service_role() -> AsyncIterator[str]:
+    async with fresh_service_role() as role:
+        yield role
+
+
+@pytest.fixture
+async def service_pool(owned_database: str, service_role: str) -> AsyncIterator[DbPool]:
+    """The two-role deployment: the services log in as a role that owns nothing (and was never
+    granted anything), migrations run as the owner."""
     settings = DatabaseSettings(
-        url=as_role(owned_database, SERVICE_ROLE),
+        url=as_role(owned_database, service_role),
         migration_url=as_role(owned_database, OWNER_ROLE),
     )
     pool = await create_pool(settings)
@@ -75,7 +89,7 @@ async def test_a_query_outside_the_user_scope_reads_nothing_even_as_the_owner(
 
 
 async def test_the_services_role_owns_nothing_and_reads_only_in_a_user_scope(
-    service_pool: DbPool, owned_database: str
+    service_pool: DbPool, owned_database: str, service_role: str
 ) -> None:
     admin = await asyncpg.connect(owned_database)
     try:
@@ -87,7 +101,7 @@ async def test_the_services_role_owns_nothing_and_reads_only_in_a_user_scope(
         }
         assert owners == {OWNER_ROLE}
         assert await admin.fetchval(
-            "SELECT pg_has_role($1, 'taskchat_app', 'MEMBER')", SERVICE_ROLE
+            "SELECT pg_has_role($1, 'taskchat_app', 'MEMBER')", service_role
         )
     finally:
         await admin.close()
@@ -135,3 +149,25 @@ async def test_a_services_role_that_bypasses_row_level_security_is_reported(
     finally:
         await pool.close()
     assert "is a superuser or has BYPASSRLS" in caplog.text
+
+
+async def test_taskchat_migrate_runs_as_the_owner_of_the_migration_url(
+    owned_database: str, base_env: dict[str, str], service_role: str
+) -> None:
+    environ = {
+        **base_env,
+        "DATABASE_URL": as_role(owned_database, service_role),
+        "MIGRATION_DATABASE_URL": as_role(owned_database, OWNER_ROLE),
+    }
+    assert await apply_pending(environ) == [m.name for m in available_migrations()]
+    assert await apply_pending(environ) == []
+    admin = await asyncpg.connect(owned_database)
+    try:
+        assert await admin.fetchval(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'tasks'"
+        ) == (OWNER_ROLE)
+        assert await admin.fetchval(
+            "SELECT pg_has_role($1, 'taskchat_app', 'MEMBER')", service_role
+        )
+    finally:
+        await admin.close()
