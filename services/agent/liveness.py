@@ -12,6 +12,7 @@ import time
 from redis.exceptions import RedisError
 
 from services.agent.running_turns import RunningTurns
+from shared.db.pool import DbPool
 from shared.workers.registry import WorkerRegistry, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ async def beat_forever(
     *,
     max_turns: int,
     interval_s: float,
+    pool: DbPool | None = None,
 ) -> None:
     """Announce this worker every `interval_s` until cancelled, then withdraw it.
 
@@ -45,6 +47,8 @@ async def beat_forever(
                 beat_at=time.time(),
                 oldest_turn_id=oldest[0] if oldest else None,
                 oldest_turn_started_at=oldest[1] if oldest else None,
+                db_connections=pool.get_size() if pool else 0,
+                db_pool_max=pool.get_max_size() if pool else 0,
             )
             try:
                 await registry.beat(status)

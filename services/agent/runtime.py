@@ -22,8 +22,8 @@ from services.agent.tools.task_tools import task_tools
 from services.agent.turn_runner import TurnRunner
 from services.agent.turn_sweeper import sweep_forever
 from shared.attachments.blob_store import build_blob_store
-from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import Settings
 from shared.store.postgres_store import PostgresStore
@@ -83,7 +83,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     pool = await create_pool(settings.database)
     mcp_servers = McpServers(manager=None, active=[])
     try:
-        await apply_migrations(pool)
+        await migrate(settings.database, pool)
         mcp_servers = await connect_mcp_servers(settings.mcp)
         store = PostgresStore(pool)
         models = GeminiModels(settings.gemini, redis)
@@ -116,6 +116,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
                 running,
                 max_turns=settings.worker.max_concurrent_turns,
                 interval_s=settings.worker.heartbeat_interval_s,
+                pool=pool,
             )
         )
         sweeper = asyncio.create_task(

@@ -26,8 +26,8 @@ from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turn_events import TurnEventNotifier
 from services.gateway.turn_streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
-from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
+from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
@@ -83,7 +83,7 @@ async def open_resources(
     """Connect to Postgres (migrating it) and Redis, and listen for turn events; undo on exit."""
     pool = await create_pool(settings.database)
     try:
-        await apply_migrations(pool)
+        await migrate(settings.database, pool)
         redis = await arq_pool(
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )

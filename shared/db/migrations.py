@@ -1,9 +1,15 @@
-"""Forward-only SQL migrations, safe to run from many replicas starting at the same time.
+"""Forward-only SQL migrations, safe to run from many replicas starting at the same time, and
+through a transaction-mode pooler.
 
-Files named `NNNN_description.sql` in `shared/db/migrations/` are applied in name order, each in
-its own transaction, and recorded in `schema_migrations`. Everything happens while holding a
-session-level advisory lock, so concurrent callers queue up: the first applies the pending files,
-the others then find nothing left to do.
+Files named `NNNN_description.sql` in `shared/db/migrations/` are applied in name order and
+recorded in `schema_migrations`, all in one transaction that first takes a transaction-level
+advisory lock and then reads, under it, what is pending: a concurrent caller waits at the lock and
+then finds nothing left to do. A session-level lock would not do behind PgBouncer in transaction
+mode: it would stay on whichever server connection ran `pg_advisory_lock`, and the unlock could run
+on another. A transaction's statements all run on one server connection, and its lock ends with
+it, whatever happens to the client. One transaction also means a failed file leaves the schema as
+it was before the run, never half-way; a file therefore must not need to run outside a
+transaction (no `CREATE INDEX CONCURRENTLY`).
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import ALL_USERS_SETTING
 
 MIGRATION_LOCK_KEY = 0x7461736B63686174
-"""`pg_advisory_lock` key serialising migrations: the bytes of ASCII "taskchat" as a bigint.
+"""`pg_advisory_xact_lock` key serialising migrations: the bytes of ASCII "taskchat" as a bigint.
 
 Fixed forever: replicas of different versions must contend for the same lock.
 """
@@ -49,24 +56,18 @@ def available_migrations() -> list[Migration]:
 
 async def apply_migrations(pool: DbPool) -> list[str]:
     """Apply pending migrations; return the names applied by this call (often none)."""
-    migrations = available_migrations()
     applied_now: list[str] = []
-    async with pool.acquire() as conn:
-        # A session lock (not a transaction lock) so it spans the one-transaction-per-file loop;
-        # it is released explicitly, and by Postgres if the connection dies.
-        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-        try:
-            await conn.execute(_CREATE_TABLE)
-            done = {row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations")}
-            for migration in migrations:
-                if migration.name in done:
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (name) VALUES ($1)", migration.name
-                    )
-                applied_now.append(migration.name)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+        await conn.execute(_CREATE_TABLE)
+        done = {row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations")}
+        # Row-level security is forced on the owner too (0008): a data migration sees every
+        # user's rows only by saying so.
+        await conn.execute(f"SELECT set_config('{ALL_USERS_SETTING}', 'on', true)")
+        for migration in available_migrations():
+            if migration.name in done:
+                continue
+            await conn.execute(migration.sql)
+            await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", migration.name)
+            applied_now.append(migration.name)
     return applied_now

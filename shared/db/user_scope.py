@@ -1,6 +1,7 @@
 """Every user-scoped query runs in a transaction that Postgres row-level security confines to
-that user (migration 0005): the role becomes `taskchat_app` and `taskchat.user_id` the user, both
-only until the transaction ends, so a pooled connection carries nothing over to the next user.
+that user (migrations 0005, 0008): the role becomes `taskchat_app` and `taskchat.user_id` the user,
+both only until the transaction ends, so a pooled connection carries nothing over to the next user
+(and, behind a transaction pooler, nothing is left on a server connection another client gets).
 
 Repositories keep their own `WHERE user_id = ...`; this is the second wall behind it.
 """
@@ -23,32 +24,44 @@ else:
 
 APP_ROLE: Final = "taskchat_app"
 USER_SETTING: Final = "taskchat.user_id"
+ALL_USERS_SETTING: Final = "taskchat.all_users"
+"""Set to `on` by the few transactions that are across users by design (housekeeping of turn
+records, operator reports, migrations): the policies of 0008 then show every row. A transaction
+that sets neither this nor a user sees nothing."""
 
-
-def _enter(user_id: str) -> str:
-    """`BEGIN` and the scope as one simple-protocol command: one round trip instead of two, on
-    every user-scoped query. (`set_config('role', ...)` is what `SET LOCAL ROLE` does.)
-
-    The user id travels dollar-quoted under a tag it does not contain: no escaping applies inside,
-    whatever `standard_conforming_strings` says. Postgres cannot hold NUL, so neither may the id.
-    """
-    if "\x00" in user_id:
-        raise ValueError("a user id cannot contain NUL")
-    tag = "u"
-    while f"${tag}$" in user_id:
-        tag += "u"
-    return (
-        f"BEGIN; SELECT set_config('role', '{APP_ROLE}', true),"
-        f" set_config('{USER_SETTING}', ${tag}${user_id}${tag}$, true)"
-    )
+# The user id is a bound parameter, never SQL text: any string Postgres can hold is just a value.
+# (`set_config('role', ...)` is what `SET LOCAL ROLE` does.)
+_ENTER_USER = (
+    f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{USER_SETTING}', $1, true)"
+)
+_ENTER_ALL_USERS = (
+    f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{ALL_USERS_SETTING}', 'on', true)"
+)
 
 
 @asynccontextmanager
 async def user_transaction(pool: DbPool, user_id: str) -> AsyncIterator[Connection]:
     """A connection in a transaction that can only see and write `user_id`'s rows."""
+    if "\x00" in user_id:  # Postgres text cannot hold NUL
+        raise ValueError("a user id cannot contain NUL")
+    async with _scoped_transaction(pool, _ENTER_USER, user_id) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def all_users_transaction(pool: DbPool) -> AsyncIterator[Connection]:
+    """A connection in a transaction that sees every user's rows: only for work that is across
+    users by design. Everything else goes through `user_transaction`."""
+    async with _scoped_transaction(pool, _ENTER_ALL_USERS) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def _scoped_transaction(pool: DbPool, enter: str, *args: str) -> AsyncIterator[Connection]:
     async with pool.acquire() as conn:
-        await conn.execute(_enter(user_id))
+        await conn.execute("BEGIN")
         try:
+            await conn.execute(enter, *args)
             yield conn
         except BaseException:
             # A broken (or mid-query cancelled) connection cannot roll back; the pool resets or

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Generic, TypeVar
 
+from shared.db.dsn import asyncpg_dsn
+
 T_co = TypeVar("T_co", covariant=True)
 
 
@@ -152,3 +154,18 @@ class PemText(Parser[str]):
 
     def __call__(self, raw: str) -> str:
         return raw.replace("\\n", "\n")
+
+
+class PostgresUrl(Url):
+    """A PostgreSQL URL that asyncpg can honour as written (see `shared.db.dsn`)."""
+
+    def __init__(self) -> None:
+        super().__init__("postgresql", "postgres")
+
+    def __call__(self, raw: str) -> str:
+        url = super().__call__(raw)
+        try:
+            asyncpg_dsn(url)
+        except ValueError as exc:
+            raise Refused(f"cannot be used: {exc}", show_value=False) from exc
+        return url

@@ -12,6 +12,7 @@ from typing import Literal
 import msgspec
 
 from shared.db.pool import DbPool
+from shared.db.user_scope import all_users_transaction, user_transaction
 from shared.turns.messages import Turn
 
 TurnStatus = Literal["running", "completed", "failed", "cancelled"]
@@ -31,40 +32,45 @@ class TurnRecords:
 
     async def started(self, turn: Turn) -> bool:
         """Record that a worker started `turn`; False if it was already recorded (a rerun)."""
-        result: str = await self._pool.execute(
-            "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
-            " VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (turn_id) DO NOTHING",
-            turn.turn_id,
-            turn.user_id,
-            turn.thread_id,
-            datetime.fromtimestamp(turn.enqueued_at_ms / 1000, UTC),
-        )
+        async with user_transaction(self._pool, turn.user_id) as conn:
+            result: str = await conn.execute(
+                "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
+                " VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (turn_id) DO NOTHING",
+                turn.turn_id,
+                turn.user_id,
+                turn.thread_id,
+                datetime.fromtimestamp(turn.enqueued_at_ms / 1000, UTC),
+            )
         return result.endswith(" 1")
 
     async def finished(self, turn_id: str, status: TurnStatus, error: str | None = None) -> None:
         """Close a running turn's record (a record already closed, e.g. marked failed, stays)."""
-        await self._pool.execute(
-            "UPDATE turns SET status = $2, error = $3, finished_at = now()"
-            " WHERE turn_id = $1 AND status = 'running'",
-            turn_id,
-            status,
-            error,
-        )
+        # By turn id alone: a gateway closes the record of a turn whose worker died.
+        async with all_users_transaction(self._pool) as conn:
+            await conn.execute(
+                "UPDATE turns SET status = $2, error = $3, finished_at = now()"
+                " WHERE turn_id = $1 AND status = 'running'",
+                turn_id,
+                status,
+                error,
+            )
 
     async def running_since(self, seconds: float) -> list[str]:
         """Ids of turns recorded as running that started more than `seconds` ago."""
-        rows = await self._pool.fetch(
-            "SELECT turn_id FROM turns WHERE status = 'running'"
-            " AND started_at < now() - make_interval(secs => $1)",
-            seconds,
-        )
+        async with all_users_transaction(self._pool) as conn:  # housekeeping, across users
+            rows = await conn.fetch(
+                "SELECT turn_id FROM turns WHERE status = 'running'"
+                " AND started_at < now() - make_interval(secs => $1)",
+                seconds,
+            )
         return [row["turn_id"] for row in rows]
 
     async def get(self, turn_id: str, user_id: str) -> TurnRecord | None:
-        row = await self._pool.fetchrow(
-            "SELECT turn_id, user_id, thread_id, status, error FROM turns"
-            " WHERE turn_id = $1 AND user_id = $2",
-            turn_id,
-            user_id,
-        )
+        async with user_transaction(self._pool, user_id) as conn:
+            row = await conn.fetchrow(
+                "SELECT turn_id, user_id, thread_id, status, error FROM turns"
+                " WHERE turn_id = $1 AND user_id = $2",
+                turn_id,
+                user_id,
+            )
         return None if row is None else TurnRecord(**dict(row))

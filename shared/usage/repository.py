@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import msgspec
 
 from shared.db.pool import DbPool
-from shared.db.user_scope import UserScopedDb
+from shared.db.user_scope import UserScopedDb, all_users_transaction
 
 
 class TurnUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,20 +91,21 @@ class UsageRepository:
     ) -> list[DailyUsage]:
         """Usage per user per UTC day from `first_day` to `last_day`, both included (an operator
         report: all users unless `user_id` is given), by day, then user."""
-        # Across users by design, so outside any user's row-level-security scope.
-        rows = await self._db.pool.fetch(
-            "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, user_id, count(*) AS turns,"
-            " sum(requests) AS requests, sum(input_tokens) AS input_tokens,"
-            " sum(output_tokens) AS output_tokens, sum(tool_calls) AS tool_calls"
-            " FROM turn_usage"
-            " WHERE created_at >= ($1::date AT TIME ZONE 'UTC')"
-            " AND created_at < ($2::date AT TIME ZONE 'UTC')"
-            " AND ($3::text IS NULL OR user_id = $3)"
-            " GROUP BY 1, 2 ORDER BY 1, 2",
-            first_day,
-            last_day + timedelta(days=1),
-            user_id,
-        )
+        # Across users by design: the all-users scope, said out loud.
+        async with all_users_transaction(self._db.pool) as conn:
+            rows = await conn.fetch(
+                "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, user_id, count(*) AS turns,"
+                " sum(requests) AS requests, sum(input_tokens) AS input_tokens,"
+                " sum(output_tokens) AS output_tokens, sum(tool_calls) AS tool_calls"
+                " FROM turn_usage"
+                " WHERE created_at >= ($1::date AT TIME ZONE 'UTC')"
+                " AND created_at < ($2::date AT TIME ZONE 'UTC')"
+                " AND ($3::text IS NULL OR user_id = $3)"
+                " GROUP BY 1, 2 ORDER BY 1, 2",
+                first_day,
+                last_day + timedelta(days=1),
+                user_id,
+            )
         return [
             DailyUsage(
                 day=row["day"],

@@ -38,6 +38,10 @@ class WorkerStatus(msgspec.Struct, frozen=True):
     oldest_turn_id: str | None = None
     """The turn this worker has been running longest (for `taskchat status`)."""
     oldest_turn_started_at: float | None = None
+    db_connections: int = 0
+    """PostgreSQL connections this worker's pool holds open now (for the connection budget)."""
+    db_pool_max: int = 0
+    """The most its pool may open (`DATABASE_POOL_MAX`)."""
 
 
 def new_worker_id() -> str:

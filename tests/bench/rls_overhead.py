@@ -2,7 +2,9 @@
 
 `python -m tests.bench.rls_overhead` loads one thread by id 2,000 times on a throw-away database:
 once as a bare query on the pool (as before migration 0005), once through `PostgresStore`, whose
-every query runs in a transaction that sets the role and the user first.
+every query runs in a transaction that sets the role and the user first. `--through-pgbouncer`
+does the same through a PgBouncer of its own in transaction mode, with the statement cache off
+(`DATABASE_POOLER=transaction`), as behind Neon's pooled URL.
 
 Environment: TEST_DATABASE_URL (admin DSN, default local trust auth).
 """
@@ -10,17 +12,20 @@ Environment: TEST_DATABASE_URL (admin DSN, default local trust auth).
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from datetime import datetime
 
 from chatkit.types import ThreadMetadata
 
 from bench.load.stats import percentiles
+from shared.db.dsn import PoolerMode
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.request_context import RequestContext
 from shared.settings import DatabaseSettings
 from shared.store.postgres_store import PostgresStore
+from tests.pgbouncer import database_name, running_pgbouncer
 from tests.scratch_database import scratch_database
 
 READS = 2000
@@ -32,8 +37,10 @@ def summary(name: str, values_ms: list[float]) -> str:
     return f"{name:<44} n={measured.n} p50={measured.p50:.2f} ms  p95={measured.p95:.2f} ms"
 
 
-async def measure(database_url: str) -> None:
-    pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=1))
+async def measure(database_url: str, pooler: PoolerMode = "none") -> None:
+    pool = await create_pool(
+        DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=1, pooler=pooler)
+    )
     try:
         await apply_migrations(pool)
         store = PostgresStore(pool)
@@ -58,8 +65,14 @@ async def measure(database_url: str) -> None:
 
 
 def main() -> None:
+    through_pgbouncer = "--through-pgbouncer" in sys.argv[1:]
     with scratch_database("taskchat_bench") as url:
-        asyncio.run(measure(url))
+        if not through_pgbouncer:
+            asyncio.run(measure(url))
+            return
+        with running_pgbouncer(["postgres"], pool_size=1, tls=False) as bouncer:
+            pooled = bouncer.url(database_name(url), "postgres", query="")
+            asyncio.run(measure(pooled, "transaction"))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
 OVERLAY = K8S / "overlays" / "example"
-SECRET_NAMES = {"DATABASE_URL", "REDIS_URL", "GEMINI_API_KEY", "JWT_SECRET"}
+SECRET_NAMES = {
+    "DATABASE_URL",
+    "MIGRATION_DATABASE_URL",
+    "REDIS_URL",
+    "GEMINI_API_KEY",
+    "JWT_SECRET",
+}
 MINIMAL_ENV = {
     "DATABASE_URL": "postgresql://u@db/taskchat",
     "REDIS_URL": "redis://redis:6379/0",

@@ -21,15 +21,16 @@ def register(subparsers: Subparsers) -> None:
 
 
 async def apply_pending(environ: Mapping[str, str]) -> list[str]:
-    """Apply migrations to the database named by `DATABASE_URL` in `environ`."""
-    from shared.db.migrations import apply_migrations
+    """Apply migrations to the database of `DATABASE_URL` in `environ`, as the owner of
+    `MIGRATION_DATABASE_URL` when that is set."""
     from shared.db.pool import create_pool
+    from shared.db.startup import migrate
     from shared.settings import Settings
 
     settings = Settings.from_env(environ, needs_model=False)
     pool = await create_pool(settings.database)
     try:
-        return await apply_migrations(pool)
+        return await migrate(settings.database, pool)
     finally:
         await pool.close()
 

@@ -8,6 +8,7 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from services.gateway.observability.connections import refresh_own_pool, refresh_workers
 from services.gateway.observability.metrics import (
     LIVE_WORKERS,
     QUEUE_DEPTH,
@@ -29,10 +30,12 @@ async def refresh_cluster_gauges(resources: GatewayResources) -> None:
     LIVE_WORKERS.set(len(workers))
     TURNS_RUNNING.set(sum(w.running_turns for w in workers))
     WORKER_CAPACITY.set(sum(w.max_turns for w in workers))
+    refresh_workers(workers)
 
 
 @get("/metrics")
 async def metrics(resources: NamedDependency[GatewayResources]) -> Response[bytes]:
+    refresh_own_pool(resources.pool)
     try:
         await refresh_cluster_gauges(resources)
     except Exception as exc:  # still serve this process's own metrics while Redis is away

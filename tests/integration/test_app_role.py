@@ -1,0 +1,173 @@
+"""The services' database role cannot read past row-level security (issue 17 item 6): it owns no
+table, the policies are forced on the owner too, and so a query that forgets the user scope reads
+nothing rather than everything. Migrations run as the owner.
+
+Both roles here are ordinary roles (no SUPERUSER, no BYPASSRLS), as on a managed service; a
+superuser, which every test elsewhere connects as, bypasses row-level security whatever is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from services.cli.commands.migrate import apply_pending
+from shared.db.migrations import apply_migrations, available_migrations
+from shared.db.pool import DbPool, create_pool
+from shared.db.startup import migrate
+from shared.settings import DatabaseSettings
+from shared.tasks.repository import TaskRepository
+from shared.turns.messages import Turn
+from shared.turns.records import TurnRecords
+from tests.db_roles import (
+    OWNER_ROLE,
+    as_role,
+    ensure_login_roles,
+    fresh_service_role,
+    give_database_to,
+)
+from tests.scratch_database import scratch_database
+
+
+@pytest.fixture
+def owned_database() -> Iterator[str]:
+    """A fresh database owned by the (non-superuser) owner role; its URL as the admin."""
+    asyncio.run(ensure_login_roles())
+    with scratch_database("taskchat_roles") as url:
+        asyncio.run(give_database_to(url, OWNER_ROLE))
+        yield url
+
+
+@pytest.fixture
+async def owner_pool(owned_database: str) -> AsyncIterator[DbPool]:
+    """Migrated by its owner, who is also the role the services connect as (one URL)."""
+    pool = await create_pool(DatabaseSettings(url=as_role(owned_database, OWNER_ROLE)))
+    try:
+        await apply_migrations(pool)
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def service_role() -> AsyncIterator[str]:
+    async with fresh_service_role() as role:
+        yield role
+
+
+@pytest.fixture
+async def service_pool(owned_database: str, service_role: str) -> AsyncIterator[DbPool]:
+    """The two-role deployment: the services log in as a role that owns nothing (and was never
+    granted anything), migrations run as the owner."""
+    settings = DatabaseSettings(
+        url=as_role(owned_database, service_role),
+        migration_url=as_role(owned_database, OWNER_ROLE),
+    )
+    pool = await create_pool(settings)
+    try:
+        await migrate(settings, pool)
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def test_a_query_outside_the_user_scope_reads_nothing_even_as_the_owner(
+    owner_pool: DbPool,
+) -> None:
+    tasks = TaskRepository(owner_pool)
+    await tasks.create("alice", "a1")
+    await tasks.create("bob", "b1")
+    # Forgot the scope: no user, plain pool. Before FORCE, the owner read (and could change) both.
+    assert await owner_pool.fetch("SELECT title FROM tasks") == []
+    assert await owner_pool.execute("UPDATE tasks SET title = 'pwned'") == "UPDATE 0"
+    assert [t.title for t in await tasks.list("alice")] == ["a1"]
+
+
+async def test_the_services_role_owns_nothing_and_reads_only_in_a_user_scope(
+    service_pool: DbPool, owned_database: str, service_role: str
+) -> None:
+    admin = await asyncpg.connect(owned_database)
+    try:
+        owners = {
+            row["tableowner"]
+            for row in await admin.fetch(
+                "SELECT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            )
+        }
+        assert owners == {OWNER_ROLE}
+        assert await admin.fetchval(
+            "SELECT pg_has_role($1, 'taskchat_app', 'MEMBER')", service_role
+        )
+    finally:
+        await admin.close()
+
+    tasks = TaskRepository(service_pool)
+    await tasks.create("alice", "a1")
+    await tasks.create("carol$u", "c1")
+    assert [t.title for t in await tasks.list("carol$u")] == ["c1"]
+    assert await service_pool.fetch("SELECT title FROM tasks") == []
+    assert await service_pool.execute("DELETE FROM tasks") == "DELETE 0"
+    # Not the owner: the schema and its row-level security are out of its reach.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await service_pool.execute("ALTER TABLE tasks NO FORCE ROW LEVEL SECURITY")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await service_pool.execute("DROP TABLE tasks")
+    assert [t.title for t in await tasks.list("alice")] == ["a1"]
+
+
+async def test_turn_housekeeping_across_users_works_as_the_services_role(
+    service_pool: DbPool,
+) -> None:
+    records = TurnRecords(service_pool)
+    turn_ids = [f"turn-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for turn_id, user in zip(turn_ids, ("alice", "bob"), strict=True):
+        turn = Turn(turn_id=turn_id, user_id=user, request=b"{}", enqueued_at_ms=0)
+        assert await records.started(turn)
+    assert sorted(await records.running_since(0)) == sorted(turn_ids)
+    await records.finished(turn_ids[1], "failed", "worker lost")
+    record = await records.get(turn_ids[1], "bob")
+    assert record is not None and record.status == "failed"
+    assert await records.get(turn_ids[1], "alice") is None
+
+
+async def test_a_services_role_that_bypasses_row_level_security_is_reported(
+    owned_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The admin URL is a superuser's: what a Neon console role would amount to.
+    settings = DatabaseSettings(
+        url=owned_database, migration_url=as_role(owned_database, OWNER_ROLE)
+    )
+    pool = await create_pool(settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="shared.db.startup"):
+            await migrate(settings, pool)
+    finally:
+        await pool.close()
+    assert "is a superuser or has BYPASSRLS" in caplog.text
+
+
+async def test_taskchat_migrate_runs_as_the_owner_of_the_migration_url(
+    owned_database: str, base_env: dict[str, str], service_role: str
+) -> None:
+    environ = {
+        **base_env,
+        "DATABASE_URL": as_role(owned_database, service_role),
+        "MIGRATION_DATABASE_URL": as_role(owned_database, OWNER_ROLE),
+    }
+    assert await apply_pending(environ) == [m.name for m in available_migrations()]
+    assert await apply_pending(environ) == []
+    admin = await asyncpg.connect(owned_database)
+    try:
+        assert await admin.fetchval(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'tasks'"
+        ) == (OWNER_ROLE)
+        assert await admin.fetchval(
+            "SELECT pg_has_role($1, 'taskchat_app', 'MEMBER')", service_role
+        )
+    finally:
+        await admin.close()
