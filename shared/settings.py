@@ -320,9 +320,11 @@ class GatewaySettings:
     sse_heartbeat_s: float = 15.0
     """`SSE_HEARTBEAT_S`: an SSE comment is sent after this much silence, so proxies keep the
     stream open."""
-    on_disconnect: str = "cancel"
-    """`ON_DISCONNECT`: `cancel` stops the turn when its client goes away (chatkit keeps the
-    partial answer); `continue` lets it finish, and a reload shows the whole answer."""
+    on_disconnect: str = "continue"
+    """`ON_DISCONNECT`: `continue` lets a turn finish when its connection drops (the client
+    re-joins it with `Last-Event-ID`, or a reload shows it; the stop button is an explicit
+    `POST /chatkit/turns/{id}/cancel`); `cancel` stops the turn whenever its client goes away
+    (chatkit keeps the partial answer), for clients that cannot send that request."""
     multitask: str = "reject"
     """`MULTITASK`: a new turn on a thread whose turn still runs is refused (`reject`) or waits
     for it (`enqueue`)."""
@@ -528,7 +530,7 @@ class Settings:
             max_body_bytes=r.integer("CHATKIT_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             turn_start_timeout_s=r.seconds("TURN_START_TIMEOUT_S", 30.0),
             sse_heartbeat_s=r.seconds("SSE_HEARTBEAT_S", 15.0),
-            on_disconnect=r.choice("ON_DISCONNECT", ("cancel", "continue")) or "cancel",
+            on_disconnect=r.choice("ON_DISCONNECT", ("cancel", "continue")) or "continue",
             multitask=r.choice("MULTITASK", ("reject", "enqueue")) or "reject",
             max_queue_depth=r.integer("MAX_QUEUE_DEPTH", 1000, minimum=1),
             drain_s=r.seconds("GATEWAY_DRAIN_S", 30.0),

@@ -24,6 +24,7 @@ from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
 from services.gateway.observability.request_metrics import RequestMetricsMiddleware
 from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
+from services.gateway.stop_turn import stop_turn
 from services.gateway.tasks.routes import TaskController
 from services.gateway.turn_resume import turn_events_endpoint
 from shared.settings import Settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
         route_handlers=[
             chatkit_endpoint,
             turn_events_endpoint,
+            stop_turn,
             healthz,
             readyz,
             metrics,
