@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
-from services.gateway.dev_page import dev_page
+from services.gateway.dev_page.page import dev_page, dev_static_files
 from services.gateway.draining import DrainState
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz, readyz
@@ -77,6 +77,7 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             readyz,
             metrics,
             dev_page,
+            dev_static_files(),
             *attachment_routes(settings.attachments.max_bytes),
             TaskController,
             mcp_endpoint,
