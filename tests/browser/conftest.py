@@ -3,7 +3,8 @@ system. `playwright install` is never run: it downloads browsers, which these ma
 
 Chromium resolves the test's host names to 127.0.0.1: the app at `app.taskchat.test`, the
 gateway (behind a proxy whose connections a test can cut) at `api.taskchat.test`: one site, two
-origins, as `app.example.com` and `api.example.com` would be. `evil.test` is another site.
+origins, as `app.example.com` and `api.example.com` would be. `evil.test` is another site;
+`cross.test` is another site too, but one whose origin the gateway allows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 APP_HOST = "app.taskchat.test"
 API_HOST = "api.taskchat.test"
 FOREIGN_HOST = "evil.test"
+CROSS_SITE_HOST = "cross.test"
+"""Another site whose origin the gateway allows: a cross-site frontend."""
 COOKIE_NAME = "auth_token"
 
 
@@ -46,7 +49,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         )
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
-        args=[f"--host-resolver-rules=MAP *.taskchat.test 127.0.0.1, MAP {FOREIGN_HOST} 127.0.0.1"],
+        args=[
+            "--host-resolver-rules=MAP *.taskchat.test 127.0.0.1, "
+            f"MAP {FOREIGN_HOST} 127.0.0.1, MAP {CROSS_SITE_HOST} 127.0.0.1"
+        ],
     )
     yield browser
     browser.close()
@@ -65,7 +71,8 @@ def system(
 ) -> Iterator[System]:
     """The emulator writes 25 tokens a second: an answer takes long enough to stop or cut.
     `ON_DISCONNECT` stays at its default, `continue`."""
-    env = {**SLOW_MODEL_ENV, "ALLOWED_ORIGINS": f"http://{APP_HOST}:{app_server.port}"}
+    origins = f"http://{APP_HOST}:{app_server.port},http://{CROSS_SITE_HOST}:{app_server.port}"
+    env = {**SLOW_MODEL_ENV, "ALLOWED_ORIGINS": origins}
     with running_system(backends, tmp_path_factory, "browser", env) as running:
         yield running
 

@@ -22,6 +22,7 @@ from tests.browser.app_server import AppServer
 from tests.browser.conftest import (
     APP_HOST,
     COOKIE_NAME,
+    CROSS_SITE_HOST,
     FOREIGN_HOST,
     app_url,
     gateway_origin,
@@ -194,6 +195,37 @@ def test_a_foreign_origin_is_refused(
     )
     assert allowed.headers["access-control-allow-origin"] == f"http://{APP_HOST}:{app_server.port}"
     assert allowed.headers["access-control-allow-credentials"] == "true"
+
+
+def test_a_cross_site_frontend_needs_a_bearer_token(
+    context: BrowserContext, system: System, app_server: AppServer, proxy: CuttableProxy
+) -> None:
+    """What docs/frontend.md says about cross-site deployments, tried in Chromium."""
+    user = new_user()
+    sign_in(context, system, user)
+    page = open_app(context, app_url(app_server, proxy, host=CROSS_SITE_HOST))
+    list_threads = """async ({ gateway, token }) => {
+      const headers = { "Content-Type": "application/json" };
+      if (token) headers.Authorization = "Bearer " + token;
+      const r = await fetch(gateway + "/chatkit", { method: "POST", credentials: "include",
+        headers, body: JSON.stringify({ type: "threads.list", params: {} }) });
+      return r.status;
+    }"""
+    gateway = gateway_origin(proxy)
+    # The SameSite=Lax cookie does not go to another site's requests at all.
+    assert page.evaluate(list_threads, {"gateway": gateway, "token": None}) == 401
+    assert page.evaluate(list_threads, {"gateway": gateway, "token": system.token(user)}) == 200
+    # Had a browser sent the cookie (SameSite=None), the gateway's cross-site rule refuses it.
+    cross_site = httpx.post(
+        f"{system.gateway_url}/chatkit",
+        json={"type": "threads.list", "params": {}},
+        headers={
+            "Origin": f"http://{CROSS_SITE_HOST}:{app_server.port}",
+            "Sec-Fetch-Site": "cross-site",
+        },
+        cookies={COOKIE_NAME: system.token(user)},
+    )
+    assert cross_site.status_code == 403
 
 
 def start_long_answer(page: Page) -> None:
