@@ -71,7 +71,9 @@ def system(
 ) -> Iterator[System]:
     """The emulator writes 25 tokens a second: an answer takes long enough to stop or cut.
     `ON_DISCONNECT` stays at its default, `continue`."""
-    origins = f"http://{APP_HOST}:{app_server.port},http://{CROSS_SITE_HOST}:{app_server.port}"
+    origins = ",".join(
+        f"http://{host}:{app_server.port}" for host in (APP_HOST, CROSS_SITE_HOST, "localhost")
+    )
     env = {**SLOW_MODEL_ENV, "ALLOWED_ORIGINS": origins}
     with running_system(backends, tmp_path_factory, "browser", env) as running:
         yield running

@@ -228,6 +228,42 @@ def test_a_cross_site_frontend_needs_a_bearer_token(
     assert cross_site.status_code == 403
 
 
+def test_a_samesite_none_cookie_does_not_make_a_cross_site_frontend_work(
+    context: BrowserContext, system: System, app_server: AppServer, proxy: CuttableProxy
+) -> None:
+    """`SameSite=None; Secure` across sites, tried in Chromium. Secure cookies need a secure
+    context, which over plain HTTP only `localhost` and `127.0.0.1` are: the app is on the
+    former, the gateway on the latter, two sites."""
+    user = new_user()
+    context.add_cookies(
+        [
+            {
+                "name": COOKIE_NAME,
+                "value": system.token(user),
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "secure": True,
+                "sameSite": "None",
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"http://localhost:{app_server.port}/?gateway=http://127.0.0.1:{proxy.port}")
+    page.wait_for_function("window.appReady === true")
+    status = page.evaluate(
+        """async (gateway) => {
+          const r = await fetch(gateway + "/chatkit", { method: "POST", credentials: "include",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ type: "threads.list", params: {} }) });
+          return r.status;
+        }""",
+        f"http://127.0.0.1:{proxy.port}",
+    )
+    # 401: Chromium blocked the third-party cookie; 403: it sent it, the gateway refused it.
+    assert status in (401, 403)
+
+
 def start_long_answer(page: Page) -> None:
     page.fill("#composer", LONG_MESSAGE)
     page.click("#send")
