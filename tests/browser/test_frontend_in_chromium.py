@@ -9,6 +9,7 @@ not among what is tested here.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -320,6 +321,7 @@ def test_the_dev_page_falls_back_to_its_own_client(context: BrowserContext, syst
     page.click("#send")
     # Tool activity: the workflow row of the call, then the answer.
     expect(page.locator(".workflow")).to_contain_text("buy oat milk", timeout=30_000)
+    expect(page.locator("#progress")).to_have_attribute("data-last", re.compile("buy oat milk"))
     expect(page.locator(".message.assistant")).to_have_count(1, timeout=30_000)
     expect(page.locator("#messages")).to_have_attribute("data-idle", "true", timeout=30_000)
     # The thread list shows the new thread.

@@ -185,6 +185,7 @@ export function mountFallback(root, options) {
       }
       case "progress_update":
         progress.textContent = event.text;
+        progress.dataset.last = event.text;  // kept after the turn: what the last tool did
         break;
       case "error":
         status.textContent = event.message ?? "Something went wrong.";
