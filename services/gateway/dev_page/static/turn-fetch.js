@@ -152,7 +152,9 @@ export function createTurnFetch(options = {}) {
             return true;
           }
           notify({ type: "rejoin_failed", turnId: streamTurnId, reason: `HTTP ${again.status}` });
-          if (again.status >= 400 && again.status < 500) return false;  // expired or not ours
+          // 404: expired or not ours. 429 (the old stream may still hold the user's slot until
+          // the server notices it is gone) and 5xx are worth another try.
+          if (again.status >= 400 && again.status < 500 && again.status !== 429) return false;
         } catch (error) {
           if (stopped) return false;
           notify({ type: "rejoin_failed", turnId: streamTurnId, reason: String(error) });
