@@ -184,6 +184,8 @@ class TaskRepository:
             raise InvalidInputError(
                 f"A search is at most {SEARCH_MAX_QUERY_CHARS} characters long."
             )
+        if "\x00" in text:  # Postgres text cannot hold it; no title contains it
+            raise InvalidInputError("A search cannot contain NUL characters.")
         if not 1 <= limit <= SEARCH_MAX_RESULTS:
             raise InvalidInputError(f"limit must be between 1 and {SEARCH_MAX_RESULTS}.")
         pattern = "%" + _escape_like(text) + "%"

@@ -128,6 +128,7 @@ def test_task_search_finds_only_the_callers_tasks(system: System) -> None:
         # LIKE wildcards in the query are literal characters.
         assert http.get("/api/tasks/search", params={"q": "%"}).json()["tasks"] == []
         assert len(http.get("/api/tasks/search").json()["tasks"]) == 3
+        assert http.get("/api/tasks/search", params={"q": "a\x00b"}).status_code == 422
         too_many = http.get("/api/tasks/search", params={"q": "buy", "limit": 1000})
         assert too_many.status_code == 422, too_many.text
         assert "limit" in too_many.json()["detail"]
