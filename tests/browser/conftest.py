@@ -33,15 +33,16 @@ CROSS_SITE_HOST = "cross.test"
 COOKIE_NAME = "auth_token"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright(backends: Backends) -> Iterator[Playwright]:
-    # Playwright's sync API keeps an event loop running in this thread, so the session's
-    # database (made with asyncio.run) must exist first; see also `outside_the_loop`.
+    # Playwright's sync API keeps an event loop running in this thread while it is open: the
+    # session's database (made with asyncio.run) must exist first, and the driver must stop with
+    # the module, before other tests run theirs (see also `outside_the_loop`).
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(
