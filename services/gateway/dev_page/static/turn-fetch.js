@@ -8,9 +8,9 @@
  * - stop: the request's `AbortSignal` fires. The wrapper sends
  *   `POST /chatkit/turns/{turn id}/cancel` (the turn id comes from the `X-Turn-Id` response
  *   header) and then aborts, as ChatKit.js expects.
- * - drop: reading the stream fails without an abort. The wrapper re-joins the same turn by
- *   repeating the request with `Last-Event-ID` (the id of the last complete event it passed on)
- *   and stitches the rest into the same response. Only whole SSE events are passed on, and the
+ * - drop: reading the stream fails without an abort. The wrapper re-joins the same turn with
+ *   `GET /chatkit/turns/{turn id}/events` and `Last-Event-ID` (the id of the last complete event
+ *   it passed on) and stitches the rest into the same response. Only whole SSE events are passed on, and the
  *   server sends exactly the events after that id, so nothing is shown twice.
  *
  * Requests that are not streams (JSON answers) pass through untouched. The same file is served
@@ -57,15 +57,17 @@ function sleep(ms) {
 }
 
 /**
- * The cancel route of a turn, next to the ChatKit endpoint the request went to.
+ * A turn's route (`cancel` or `events`), next to the ChatKit endpoint the request went to.
  * @param {string} requestUrl
  * @param {string} turnId
+ * @param {"cancel" | "events"} route
  * @returns {string}
  */
-export function cancelUrl(requestUrl, turnId) {
+export function turnUrl(requestUrl, turnId, route) {
   const url = new URL(requestUrl, globalThis.location?.href);
   // `/chatkit` and `/api/chatkit` are the same endpoint; a proxy's path prefix is kept.
-  url.pathname = url.pathname.replace(/\/(api\/)?chatkit\/?$/, "") + `/chatkit/turns/${turnId}/cancel`;
+  const base = url.pathname.replace(/\/(api\/)?chatkit\/?$/, "");
+  url.pathname = `${base}/chatkit/turns/${turnId}/${route}`;
   url.search = "";
   return url.toString();
 }
@@ -97,7 +99,8 @@ export function createTurnFetch(options = {}) {
   /** @type {typeof fetch} */
   async function turnFetch(input, init) {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const callerSignal = init?.signal ?? undefined;
+    // ChatKit.js may pass its AbortSignal in `init` or on a Request.
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     // The wrapper owns the connection: a stop must first send the cancel, then abort.
     const connection = new AbortController();
     /** @type {string | null} */
@@ -109,7 +112,10 @@ export function createTurnFetch(options = {}) {
       stopped = true;
       if (turnId !== null) {
         try {
-          const answer = await baseFetch(cancelUrl(url, turnId), withAuth({ method: "POST" }, new AbortController().signal));
+          const answer = await baseFetch(
+            turnUrl(url, turnId, "cancel"),
+            withAuth({ method: "POST" }, new AbortController().signal),
+          );
           notify({ type: "stop", turnId, status: answer.status });
         } catch {
           // The cancel could not be sent: the turn finishes on the server and a reload shows it.
@@ -144,7 +150,11 @@ export function createTurnFetch(options = {}) {
         const after = lastEventId ?? `${streamTurnId}:0`;
         notify({ type: "rejoin", turnId: streamTurnId, lastEventId: after, attempt: rejoins });
         try {
-          const again = await baseFetch(url, withAuth(init, connection.signal, { "Last-Event-ID": after }));
+          // The turn's event stream, after the last event passed on (no request body needed).
+          const again = await baseFetch(
+            turnUrl(url, streamTurnId, "events"),
+            withAuth({ method: "GET" }, connection.signal, { "Last-Event-ID": after }),
+          );
           if (again.ok && again.body !== null) {
             reader = again.body.getReader();
             decoder = new TextDecoder();
