@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e lint format typecheck check bench bench-quick clean
+.PHONY: help install run test test-unit test-integration test-e2e test-browser web lint format typecheck check bench bench-quick clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ test-integration: $(STAMP) ## Integration tests (real Postgres and Redis)
 
 test-e2e: $(STAMP) ## End-to-end tests (gateway, worker and emulator as processes)
 	$(BIN)/pytest tests/e2e
+
+test-browser: $(STAMP) ## Browser tests: /usr/bin/chromium driven by Playwright (also part of `make test`)
+	$(BIN)/pytest tests/browser
+
+web: ## Install, type-check and build the web package (web/; needs Node 20 and npm)
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -33,6 +33,7 @@ from shared.db.pool import create_pool
 from shared.request_context import RequestContext
 from shared.settings import AgentSettings, DatabaseSettings
 from shared.store.postgres_store import MAX_PAGE_SIZE, PostgresStore
+from shared.tasks.repository import TaskRepository
 
 ITEMS = 1000
 REPEATS = 200
@@ -125,7 +126,7 @@ async def _read(system: RunningSystem, user: str, thread_id: str, repeats: int) 
     pool = await create_pool(DatabaseSettings(url=system.database_url, pool_max_size=2))
     try:
         store = PostgresStore(pool)
-        converter = HistoryConverter(PostgresBlobStore(pool), user)
+        converter = HistoryConverter(PostgresBlobStore(pool), TaskRepository(pool), user)
         context = RequestContext(user_id=user)
         history = AgentSettings().history_items
         for name, limit in (("history_load", history), ("history_load_all", ITEMS)):

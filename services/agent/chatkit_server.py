@@ -26,6 +26,7 @@ from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
 from services.agent.model_errors import to_stream_error
 from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED, record_tokens
+from services.agent.stream_reads import WatchedRun, collect_when_done
 from services.agent.titles import Title, make_title
 from shared.attachments.blob_store import BlobStore
 from shared.chatkit.server_base import ChatKitServerBase
@@ -84,14 +85,15 @@ class AgentChatKitServer(ChatKitServerBase):
         )
         result = Runner.run_streamed(
             self.agent,
-            await HistoryConverter(self.blobs, context.user_id).to_agent_input(history),
+            await HistoryConverter(self.blobs, self.tasks, context.user_id).to_agent_input(history),
             context=agent_context,
             max_turns=self.settings.max_tool_rounds,
             run_config=RunConfig(model=model, tracing_disabled=True),
         )
+        run = WatchedRun(result)
         try:
             async for event in with_unique_item_ids(
-                stream_agent_response(agent_context, result),
+                stream_agent_response(agent_context, run.as_result()),
                 lambda: self.store.generate_item_id("message", thread, context),
             ):
                 yield event
@@ -105,6 +107,8 @@ class AgentChatKitServer(ChatKitServerBase):
             logger.warning("turn %s in thread %s: %r", context.turn_id, thread.id, exc)
             raise stream_error from exc
         finally:
+            # A stop abandons chatkit's two pending reads; they end below, expectedly.
+            collect_when_done(run.abandoned_reads(agent_context))
             # chatkit does not cancel the run when the stream's consumer goes away; without this
             # the model call would go on (and be paid for) after a cancel or a failure.
             result.cancel()

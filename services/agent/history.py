@@ -8,6 +8,8 @@
 - Workflow items only mirror those tool calls for the user, so they are not sent again; a widget
   is sent as its short text copy, not its component tree.
 - Attached images go to the model inline, read from the blob store for the turn's user.
+- An @-mention of a task (`input_tag`) names the user's task by id and title, or is plain text
+  when it names none of theirs (`task_tags.py`); chatkit's default raises for every tag.
 - The window of recent items starts at a user message, so it never opens with a tool output
   whose call was cut off (Gemini refuses that).
 """
@@ -24,6 +26,7 @@ from chatkit.types import (
     HiddenContextItem,
     ThreadItem,
     UserMessageItem,
+    UserMessageTagContent,
     WidgetItem,
     WorkflowItem,
 )
@@ -31,12 +34,15 @@ from openai.types.responses import (
     EasyInputMessageParam,
     ResponseFunctionToolCallParam,
     ResponseInputContentParam,
+    ResponseInputTextParam,
 )
 from openai.types.responses.response_input_item_param import FunctionCallOutput
 
+from services.agent.task_tags import task_tag_to_input
 from services.agent.tools.tool_memory import is_tool_call_record
 from shared.attachments.blob_store import BlobStore
 from shared.attachments.model_input import attachment_to_model_input
+from shared.tasks.repository import TaskRepository
 
 
 def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
@@ -47,11 +53,15 @@ def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
 
 
 class HistoryConverter(ThreadItemConverter):
-    """Made per turn: attached images are read with the turn's user."""
+    """Made per turn: attached images and tagged tasks are read with the turn's user."""
 
-    def __init__(self, blobs: BlobStore, user_id: str) -> None:
+    def __init__(self, blobs: BlobStore, tasks: TaskRepository, user_id: str) -> None:
         self._blobs = blobs
+        self._tasks = tasks
         self._user_id = user_id
+
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
+        return await task_tag_to_input(tag, self._tasks, self._user_id)
 
     async def attachment_to_message_content(
         self, attachment: Attachment

@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
 from services.gateway.chatkit_endpoint import chatkit_endpoint
-from services.gateway.dev_page import dev_page
+from services.gateway.dev_page.page import dev_page, dev_static_files
 from services.gateway.draining import DrainState
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import healthz, readyz
@@ -24,6 +24,7 @@ from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
 from services.gateway.observability.request_metrics import RequestMetricsMiddleware
 from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
+from services.gateway.stop_turn import stop_turn
 from services.gateway.tasks.routes import TaskController
 from services.gateway.turn_resume import turn_events_endpoint
 from shared.settings import Settings
@@ -71,10 +72,12 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
         route_handlers=[
             chatkit_endpoint,
             turn_events_endpoint,
+            stop_turn,
             healthz,
             readyz,
             metrics,
             dev_page,
+            dev_static_files(),
             *attachment_routes(settings.attachments.max_bytes),
             TaskController,
             mcp_endpoint,

@@ -64,9 +64,11 @@ class GatewaySettings(Redacted):
     on_disconnect: str = setting(
         "ON_DISCONNECT",
         Choice("cancel", "continue"),
-        default="cancel",
-        doc="`cancel` stops the turn when its client goes away (chatkit keeps the partial "
-        "answer); `continue` lets it finish, and a reload shows the whole answer",
+        default="continue",
+        doc="`continue`: a dropped connection leaves the turn running (the client re-joins it "
+        "with `Last-Event-ID`, or a reload shows it; the stop button is an explicit "
+        "`POST /chatkit/turns/{id}/cancel`, see docs/frontend.md); `cancel`: any departing "
+        "client stops its turn (chatkit keeps the partial answer)",
         read_by="gateway",
     )
     multitask: str = setting(

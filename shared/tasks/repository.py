@@ -67,6 +67,17 @@ WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)
 
 _GET: Final = f"SELECT {_COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2"
 
+# Titles containing $2 (a LIKE pattern, wildcards escaped), pending ones first, then newest.
+_SEARCH: Final = f"""
+SELECT {_COLUMNS} FROM tasks
+WHERE user_id = $1 AND title ILIKE $2 ESCAPE '\\'
+ORDER BY completed, id DESC
+LIMIT $3
+"""
+
+SEARCH_MAX_RESULTS: Final = 20
+SEARCH_MAX_QUERY_CHARS: Final = 200
+
 # $3 NULL keeps the title; $4, $6 and $8 say whether the description, due date and priority
 # change (each may become NULL).
 _UPDATE: Final = f"""
@@ -104,6 +115,10 @@ def _task(row: asyncpg.Record) -> Task:
         due_date=row["due_date"],
         priority=row["priority"],
     )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _not_found(task_id: int) -> NotFoundError:
@@ -158,6 +173,24 @@ class TaskRepository:
     async def get(self, user_id: str, task_id: int) -> Task:
         """One of the user's tasks; `NotFoundError` if missing or not theirs."""
         return await self._one(_GET, user_id, task_id)
+
+    async def search(
+        self, user_id: str, query: str, limit: int = SEARCH_MAX_RESULTS
+    ) -> builtins.list[Task]:
+        """The user's tasks whose title contains `query` (any case), pending first, at most
+        `limit`; an empty query matches every task."""
+        text = query.strip()
+        if len(text) > SEARCH_MAX_QUERY_CHARS:
+            raise InvalidInputError(
+                f"A search is at most {SEARCH_MAX_QUERY_CHARS} characters long."
+            )
+        if "\x00" in text:  # Postgres text cannot hold it; no title contains it
+            raise InvalidInputError("A search cannot contain NUL characters.")
+        if not 1 <= limit <= SEARCH_MAX_RESULTS:
+            raise InvalidInputError(f"limit must be between 1 and {SEARCH_MAX_RESULTS}.")
+        pattern = "%" + _escape_like(text) + "%"
+        rows = await self._db.fetch(user_id, _SEARCH, user_id, pattern, limit)
+        return [_task(row) for row in rows]
 
     async def update(
         self,

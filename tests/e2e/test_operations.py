@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.gateway.dev_page import CHATKIT_SCRIPT_URL
+from services.gateway.dev_page.page import CHATKIT_SCRIPT_URL
 from shared.observability.log_context import hash_user_id
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
@@ -171,9 +171,11 @@ def test_dev_page_points_chatkit_at_the_gateway(ops_system: System) -> None:
     page = httpx.get(f"{ops_system.gateway_url}/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert f'<script src="{CHATKIT_SCRIPT_URL}" async></script>' in page.text
+    assert f'"chatkitScript": "{CHATKIT_SCRIPT_URL}"' in page.text
     assert '"apiPath": "/chatkit"' in page.text
-    assert 'credentials: "include"' in page.text
+    wrapper = httpx.get(f"{ops_system.gateway_url}/dev/static/turn-fetch.js")
+    assert wrapper.status_code == 200
+    assert 'credentials: "include"' in wrapper.text
 
 
 def test_not_ready_without_a_live_worker(

@@ -46,8 +46,10 @@ def continuing(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def cancelling(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    """The defaults: a departing client cancels its turn; a busy thread refuses a second turn."""
-    with running_system(backends, tmp_path_factory, "e2e-cancel", SLOW_MODEL_ENV) as running:
+    """A departing client cancels its turn (`ON_DISCONNECT=cancel`, for clients that cannot send
+    the explicit stop); a busy thread refuses a second turn (the default)."""
+    env = {**SLOW_MODEL_ENV, "ON_DISCONNECT": "cancel"}
+    with running_system(backends, tmp_path_factory, "e2e-cancel", env) as running:
         yield running
 
 

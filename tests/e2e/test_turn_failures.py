@@ -29,7 +29,14 @@ def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iter
         backends,
         tmp_path_factory,
         "e2e-failure",
-        {"TURN_START_TIMEOUT_S": "3", "GEMINI_TIMEOUT_S": "20", "MAX_QUEUE_DEPTH": "5"},
+        # ON_DISCONNECT=cancel: the disconnect test checks the policy a client without the
+        # explicit stop route relies on (the default, `continue`, is tested in the browser).
+        {
+            "TURN_START_TIMEOUT_S": "3",
+            "GEMINI_TIMEOUT_S": "20",
+            "MAX_QUEUE_DEPTH": "5",
+            "ON_DISCONNECT": "cancel",
+        },
     ) as running:
         yield running
 

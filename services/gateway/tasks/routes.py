@@ -44,8 +44,9 @@ from shared.tasks.operations.results import (
     TaskListResult,
     TaskOut,
     TaskResult,
+    TaskSearchResult,
 )
-from shared.tasks.repository import TaskRepository
+from shared.tasks.repository import SEARCH_MAX_RESULTS, TaskRepository
 from shared.tasks.validation import TaskStatus
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
@@ -118,6 +119,24 @@ class TaskController(Controller):
         return await _run(
             LIST_TASKS, TaskListResult, resources, request_context, {"status": status}
         )
+
+    @get(
+        "/search",
+        summary="The caller's tasks whose title contains `q`, pending first (for @-mentions)",
+        raises=DOCUMENTED_ERRORS,
+    )
+    async def search_tasks(
+        self,
+        resources: NamedDependency[GatewayResources],
+        request_context: NamedDependency[RequestContext],
+        q: FromQuery[str] = "",
+        limit: FromQuery[int] = SEARCH_MAX_RESULTS,
+    ) -> TaskSearchResult:
+        try:
+            found = await TaskRepository(resources.pool).search(request_context.user_id, q, limit)
+        except InvalidInputError as exc:
+            raise HTTPException(status_code=UNPROCESSABLE, detail=exc.detail) from exc
+        return TaskSearchResult(query=q, tasks=[TaskOut.of(task) for task in found])
 
     @post("/", summary="Create a task", raises=DOCUMENTED_ERRORS)
     async def create_task(

@@ -51,6 +51,11 @@ class DeletedResult(BaseModel):
     deleted: TaskOut
 
 
+class TaskSearchResult(BaseModel):
+    query: str
+    tasks: list[TaskOut] = Field(description="Pending first, then newest; at most `limit`.")
+
+
 class TaskListResult(BaseModel):
     status: TaskStatus
     count: int = Field(description="Tasks in this answer.")

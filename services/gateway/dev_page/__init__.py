@@ -1,0 +1,1 @@
+"""`GET /`: the development page, and the browser modules it (and the web package) share."""

@@ -1,0 +1,221 @@
+// @ts-check
+/**
+ * A `fetch` for ChatKit that tells the user's stop from a dropped connection.
+ *
+ * ChatKit.js stops an answer by aborting its request; a phone changing networks drops it. The
+ * server cannot tell the two apart, so this wrapper says which it was:
+ *
+ * - stop: the request's `AbortSignal` fires. The wrapper sends
+ *   `POST /chatkit/turns/{turn id}/cancel` (the turn id comes from the `X-Turn-Id` response
+ *   header) and then aborts, as ChatKit.js expects.
+ * - drop: reading the stream fails without an abort. The wrapper re-joins the same turn with
+ *   `GET /chatkit/turns/{turn id}/events` and `Last-Event-ID` (the id of the last complete event
+ *   it passed on) and stitches the rest into the same response. Only whole SSE events are passed on, and the
+ *   server sends exactly the events after that id, so nothing is shown twice.
+ *
+ * Requests that are not streams (JSON answers) pass through untouched. The same file is served
+ * to the gateway's development page and bundled into the web package (web/src/TaskChat.tsx).
+ */
+
+/**
+ * @typedef {object} TurnFetchOptions
+ * @property {typeof fetch} [fetch] The underlying fetch (default: the global one).
+ * @property {() => Record<string, string>} [headers] Extra headers for every request, e.g. a
+ *   Bearer token; the session cookie goes along anyway (`credentials: "include"`).
+ * @property {number} [maxRejoins] How many times one answer may re-join after drops (default 5).
+ * @property {number} [rejoinDelayMs] Wait before the first re-join; doubles each time (default 250).
+ * @property {(event: TurnFetchEvent) => void} [onEvent] Told about stops and re-joins (for logs
+ *   and tests).
+ */
+
+/**
+ * @typedef {{ type: "stop", turnId: string, status: number }
+ *   | { type: "rejoin", turnId: string, lastEventId: string, attempt: number }
+ *   | { type: "rejoin_failed", turnId: string, reason: string }} TurnFetchEvent
+ */
+
+const EVENT_BOUNDARY = /\r?\n\r?\n/;
+
+/**
+ * The id of an SSE event (its `id:` line), or null.
+ * @param {string} frame
+ * @returns {string | null}
+ */
+function eventIdOf(frame) {
+  for (const line of frame.split(/\r?\n/)) {
+    if (line.startsWith("id:")) return line.slice(3).trim();
+  }
+  return null;
+}
+
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A turn's route (`cancel` or `events`), next to the ChatKit endpoint the request went to.
+ * @param {string} requestUrl
+ * @param {string} turnId
+ * @param {"cancel" | "events"} route
+ * @returns {string}
+ */
+export function turnUrl(requestUrl, turnId, route) {
+  const url = new URL(requestUrl, globalThis.location?.href);
+  // `/chatkit` and `/api/chatkit` are the same endpoint; a proxy's path prefix is kept.
+  const base = url.pathname.replace(/\/(api\/)?chatkit\/?$/, "");
+  url.pathname = `${base}/chatkit/turns/${turnId}/${route}`;
+  url.search = "";
+  return url.toString();
+}
+
+/**
+ * @param {TurnFetchOptions} [options]
+ * @returns {typeof fetch}
+ */
+export function createTurnFetch(options = {}) {
+  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const maxRejoins = options.maxRejoins ?? 5;
+  const rejoinDelayMs = options.rejoinDelayMs ?? 250;
+  const notify = options.onEvent ?? (() => {});
+
+  /**
+   * @param {RequestInit | undefined} init
+   * @param {AbortSignal} signal
+   * @param {Record<string, string>} [extra]
+   * @returns {RequestInit}
+   */
+  function withAuth(init, signal, extra = {}) {
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries({ ...(options.headers?.() ?? {}), ...extra })) {
+      headers.set(name, value);
+    }
+    return { ...init, headers, signal, credentials: "include" };
+  }
+
+  /** @type {typeof fetch} */
+  async function turnFetch(input, init) {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    // ChatKit.js may pass its AbortSignal in `init` or on a Request.
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    // The wrapper owns the connection: a stop must first send the cancel, then abort.
+    const connection = new AbortController();
+    /** @type {string | null} */
+    let turnId = null;
+    let stopped = false;
+
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      if (turnId !== null) {
+        try {
+          const answer = await baseFetch(
+            turnUrl(url, turnId, "cancel"),
+            withAuth({ method: "POST" }, new AbortController().signal),
+          );
+          notify({ type: "stop", turnId, status: answer.status });
+        } catch {
+          // The cancel could not be sent: the turn finishes on the server and a reload shows it.
+        }
+      }
+      connection.abort(callerSignal?.reason);
+    };
+    if (callerSignal?.aborted) throw callerSignal.reason ?? new DOMException("Aborted", "AbortError");
+    callerSignal?.addEventListener("abort", () => void stop(), { once: true });
+
+    const first = await baseFetch(input, withAuth(init, connection.signal));
+    turnId = first.headers.get("X-Turn-Id");
+    const isStream = (first.headers.get("Content-Type") ?? "").startsWith("text/event-stream");
+    if (!isStream || first.body === null || turnId === null) return first;
+    const streamTurnId = turnId;
+
+    const encoder = new TextEncoder();
+    /** @type {string | null} */
+    let lastEventId = null;
+    /** @type {ReadableStreamDefaultReader<Uint8Array> | null} */
+    let reader = first.body.getReader();
+    let decoder = new TextDecoder();
+    let pending = "";
+    let rejoins = 0;
+
+    /** @returns {Promise<boolean>} whether a re-joined stream is ready to read */
+    const rejoin = async () => {
+      while (rejoins < maxRejoins && !stopped) {
+        rejoins += 1;
+        await sleep(rejoinDelayMs * 2 ** (rejoins - 1));
+        if (stopped) return false;
+        const after = lastEventId ?? `${streamTurnId}:0`;
+        notify({ type: "rejoin", turnId: streamTurnId, lastEventId: after, attempt: rejoins });
+        try {
+          // The turn's event stream, after the last event passed on (no request body needed).
+          const again = await baseFetch(
+            turnUrl(url, streamTurnId, "events"),
+            withAuth({ method: "GET" }, connection.signal, { "Last-Event-ID": after }),
+          );
+          if (again.ok && again.body !== null) {
+            reader = again.body.getReader();
+            decoder = new TextDecoder();
+            pending = "";  // a partial event from the lost connection is sent again whole
+            return true;
+          }
+          notify({ type: "rejoin_failed", turnId: streamTurnId, reason: `HTTP ${again.status}` });
+          // 404: expired or not ours. 429 (the old stream may still hold the user's slot until
+          // the server notices it is gone) and 5xx are worth another try.
+          if (again.status >= 400 && again.status < 500 && again.status !== 429) return false;
+        } catch (error) {
+          if (stopped) return false;
+          notify({ type: "rejoin_failed", turnId: streamTurnId, reason: String(error) });
+        }
+      }
+      return false;
+    };
+
+    const body = new ReadableStream({
+      async pull(controller) {
+        for (;;) {
+          if (reader === null) {
+            controller.close();
+            return;
+          }
+          /** @type {ReadableStreamReadResult<Uint8Array>} */
+          let chunk;
+          try {
+            chunk = await reader.read();
+          } catch (error) {
+            if (stopped || callerSignal?.aborted) {
+              controller.error(callerSignal?.reason ?? error);
+              return;
+            }
+            // The connection dropped, not the user: the turn runs on; pick it up again.
+            if (await rejoin()) continue;
+            controller.error(error);
+            return;
+          }
+          if (chunk.done) {
+            controller.close();
+            return;
+          }
+          pending += decoder.decode(chunk.value, { stream: true });
+          const parts = pending.split(EVENT_BOUNDARY);
+          pending = parts.pop() ?? "";
+          if (parts.length === 0) continue;
+          for (const frame of parts) {
+            const id = eventIdOf(frame);
+            if (id !== null) lastEventId = id;
+          }
+          controller.enqueue(encoder.encode(parts.map((frame) => frame + "\n\n").join("")));
+          return;
+        }
+      },
+      cancel() {
+        void reader?.cancel().catch(() => {});
+      },
+    });
+    return new Response(body, { status: first.status, statusText: first.statusText, headers: first.headers });
+  }
+
+  return turnFetch;
+}
