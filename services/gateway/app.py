@@ -25,7 +25,7 @@ from services.gateway.observability.request_metrics import RequestMetricsMiddlew
 from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
 from services.gateway.tasks.routes import TaskController
-from services.gateway.turn_resume import turn_events_endpoint
+from services.gateway.turns.resume import turn_events_endpoint
 from shared.settings import Settings
 
 

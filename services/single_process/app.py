@@ -16,7 +16,7 @@ from services.agent.runtime import WorkerRuntime, open_runtime
 from services.gateway.auth.identity import token_from_request
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.resources import build_verifier
-from services.gateway.turn_relay import SSE_HEADERS
+from services.gateway.turns.relay import SSE_HEADERS
 from shared.request_context import RequestContext
 from shared.settings import Settings
 

@@ -8,8 +8,8 @@ import time
 import redis.asyncio as redis_asyncio
 
 from bench.synthetic_worker import answer
-from services.gateway.turn_events import TurnEventNotifier
-from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
+from services.gateway.turns.notifier import TurnEventNotifier
+from services.gateway.turns.relay import RelayPolicy, TurnHooks, relay_turn
 from shared.turns.event_log import START, TurnEventLog
 from shared.turns.messages import Turn
 from shared.turns.thread_lock import ThreadTurnLock

@@ -8,7 +8,7 @@ import redis.asyncio as redis_asyncio
 
 from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
 from services.gateway.quotas.daily_messages import DailyMessageQuota, seconds_until_next_day
-from services.gateway.quotas.stream_leases import StreamLeases, holding
+from services.gateway.turns.stream_slots import StreamLeases, holding
 from shared.errors import TooManyRequestsError
 from shared.turns import keys
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as redis_asyncio
 
-from services.gateway.turn_events import TurnEventNotifier, TurnInbox
-from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
+from services.gateway.turns.notifier import TurnEventNotifier, TurnInbox
+from services.gateway.turns.relay import RelayPolicy, TurnHooks, relay_turn
 from shared.turns.event_log import TurnEventLog
 from shared.turns.messages import TurnEvent
 

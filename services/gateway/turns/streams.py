@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from redis.exceptions import RedisError
 
 from services.gateway.draining import DrainState
-from services.gateway.turn_events import TurnEventNotifier
-from services.gateway.turn_relay import (
+from services.gateway.turns.notifier import TurnEventNotifier
+from services.gateway.turns.relay import (
     KEEPALIVE,
     RelayPolicy,
     TurnHooks,

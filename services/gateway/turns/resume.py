@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from services.gateway.resources import GatewayResources
-from services.gateway.turn_relay import SSE_HEADERS
+from services.gateway.turns.relay import SSE_HEADERS
 from shared.errors import InvalidInputError, NotFoundError
 from shared.request_context import RequestContext
 

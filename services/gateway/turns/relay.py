@@ -19,7 +19,7 @@ from chatkit.types import ErrorEvent
 from redis.exceptions import RedisError
 
 from services.gateway.observability.metrics import TurnObservation
-from services.gateway.turn_events import TurnEventNotifier, TurnInbox
+from services.gateway.turns.notifier import TurnEventNotifier, TurnInbox
 from shared.turns.event_log import START, TurnEventLog
 from shared.turns.messages import TurnEvent
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from chatkit.types import StreamingReq, ThreadsCustomActionReq
 
 from services.gateway.quotas.daily_messages import DailyMessageQuota
-from services.gateway.quotas.stream_leases import StreamLease, StreamLeases
+from services.gateway.turns.stream_slots import StreamLease, StreamLeases
 
 
 def uses_a_message(parsed: StreamingReq) -> bool:
