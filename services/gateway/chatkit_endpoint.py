@@ -22,8 +22,6 @@ from litestar.datastructures import State
 from litestar.response import Stream
 
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
-from services.gateway.turns.admission import admit_turn
-from services.gateway.turns.stream_slots import holding
 from services.gateway.request_limits import (
     check_message_length,
     read_body,
@@ -31,8 +29,10 @@ from services.gateway.request_limits import (
     require_json,
 )
 from services.gateway.resources import GatewayResources
+from services.gateway.turns.admission import admit_turn
 from services.gateway.turns.relay import SSE_HEADERS
 from services.gateway.turns.resume import parse_last_event_id, rejoin_stream
+from services.gateway.turns.stream_slots import holding
 from shared.errors import InvalidInputError
 from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext

@@ -21,9 +21,9 @@ from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.draining import DrainState
 from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
 from services.gateway.quotas.daily_messages import DailyMessageQuota
-from services.gateway.turns.stream_slots import StreamLeases
 from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turns.notifier import TurnEventNotifier
+from services.gateway.turns.stream_slots import StreamLeases
 from services.gateway.turns.streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
 from shared.db.migrations import apply_migrations
