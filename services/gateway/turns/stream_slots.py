@@ -1,16 +1,18 @@
 """Per-user limit on concurrent streams, as leases in a Redis sorted set.
 
-Each open stream holds a lease (its turn id, scored by an expiry time) that the gateway renews
-while it relays. A gateway that crashes stops renewing, so its leases lapse after `lease_s`
-instead of blocking the user forever. Expiry uses Redis's clock, the same for every replica.
+Each slot is a lease (a member, scored by an expiry time) that its holder renews. A new turn's
+slot is taken at admission (`shared.turns.holds`, member: the turn id) and held until the turn's
+end: renewed by the gateway while it relays, by the worker while it runs, so a turn whose client
+left (`ON_DISCONNECT=continue`) keeps it. A re-join takes a slot of its own (`acquire`, member:
+the turn id and a stream id), held while it relays. A process that crashes stops renewing, so its
+leases lapse after `lease_s` instead of blocking the user forever. Expiry uses Redis's clock, the
+same for every replica.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Final
 
 from redis.asyncio import Redis
@@ -45,11 +47,19 @@ return renewed
 """
 
 
+def too_many_streams(limit: int) -> TooManyRequestsError:
+    """The refusal of a stream beyond the user's `limit` (429)."""
+    return TooManyRequestsError(
+        f"You already have {limit} answers streaming; try again when one has finished.",
+        retry_after_s=RETRY_AFTER_S,
+    )
+
+
 class StreamLease:
-    def __init__(self, redis: Redis, user_id: str, turn_id: str, lease_s: float) -> None:
+    def __init__(self, redis: Redis, user_id: str, member: str, lease_s: float) -> None:
         self._redis = redis
         self._key = keys.open_streams(user_id)
-        self._turn_id = turn_id
+        self._member = member
         self._lease_ms = int(lease_s * 1000)
 
     async def keep_alive(self) -> None:
@@ -57,12 +67,12 @@ class StreamLease:
         while True:
             await asyncio.sleep(self._lease_ms / 3000)
             try:
-                await self._redis.eval(_RENEW, 1, self._key, str(self._lease_ms), self._turn_id)  # type: ignore[misc]
+                await self._redis.eval(_RENEW, 1, self._key, str(self._lease_ms), self._member)  # type: ignore[misc]
             except (OSError, RedisError):
-                logger.warning("could not renew the stream lease of turn %s", self._turn_id)
+                logger.warning("could not renew the stream lease %s", self._member)
 
     async def release(self) -> None:
-        await self._redis.zrem(self._key, self._turn_id)
+        await self._redis.zrem(self._key, self._member)
 
 
 class StreamLeases:
@@ -71,33 +81,16 @@ class StreamLeases:
         self._limit = limit
         self._lease_s = lease_s
 
-    async def acquire(self, user_id: str, turn_id: str) -> StreamLease:
+    def held(self, user_id: str, member: str) -> StreamLease:
+        """The lease `member` already holds (a turn's slot, taken at its admission)."""
+        return StreamLease(self._redis, user_id, member, self._lease_s)
+
+    async def acquire(self, user_id: str, member: str) -> StreamLease:
         """A lease for one more stream, or `TooManyRequestsError` when the user has enough."""
-        lease = StreamLease(self._redis, user_id, turn_id, self._lease_s)
+        lease = StreamLease(self._redis, user_id, member, self._lease_s)
         taken = await self._redis.eval(  # type: ignore[misc]
-            _ACQUIRE, 1, keys.open_streams(user_id), str(self._limit), str(lease._lease_ms), turn_id
+            _ACQUIRE, 1, keys.open_streams(user_id), str(self._limit), str(lease._lease_ms), member
         )
         if not int(taken):
-            raise TooManyRequestsError(
-                f"You already have {self._limit} answers streaming; try again when one has "
-                "finished.",
-                retry_after_s=RETRY_AFTER_S,
-            )
+            raise too_many_streams(self._limit)
         return lease
-
-
-async def holding(lease: StreamLease, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """Relay `frames` while keeping `lease` alive; give it back when the stream ends."""
-    renewing = asyncio.create_task(lease.keep_alive())
-    try:
-        async with contextlib.aclosing(frames):  # type: ignore[type-var]
-            async for frame in frames:
-                yield frame
-    finally:
-        renewing.cancel()
-        # Shielded: the client's disconnect cancels this task, and Litestar's (anyio) cancellation
-        # would cancel every further await here, release included.
-        try:
-            await asyncio.shield(lease.release())
-        except (OSError, RedisError):
-            logger.warning("could not release a stream lease; it lapses on its own")
