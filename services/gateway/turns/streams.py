@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -109,8 +109,9 @@ class TurnStreams:
                 return
             queued = True
             relay = TurnRelay(turn.turn_id, inbox, self._events, self._notifier, self.policy)
-            async for frame in self._relay(relay, stream):
-                yield frame
+            async with contextlib.aclosing(self._relay(relay, stream)) as frames:
+                async for frame in frames:
+                    yield frame
         finally:
             renewing.cancel()
             if not queued:  # refused while waiting, or the client left before it was queued
@@ -134,17 +135,18 @@ class TurnStreams:
                 stream.turn_id, inbox, self._events, self._notifier, self.policy,
                 after_seq=after_seq,
             )  # fmt: skip
-            async for frame in self._relay(relay, stream):
-                yield frame
+            async with contextlib.aclosing(self._relay(relay, stream)) as frames:
+                async for frame in frames:
+                    yield frame
         finally:
             renewing.cancel()
             await _shielded(stream.slot.release(), "release a re-join's stream slot")
 
-    async def _relay(self, relay: TurnRelay, stream: _Stream) -> AsyncIterator[bytes]:
+    async def _relay(self, relay: TurnRelay, stream: _Stream) -> AsyncGenerator[bytes, None]:
         ended = False
         try:
             # Closed with this generator (client gone), so the relay stops right away rather
-            # than whenever the garbage collector finalizes it.
+            # than whenever the garbage collector finalizes it (so are the generators above).
             async with contextlib.aclosing(relay.frames()) as frames:
                 async for frame in frames:
                     yield frame
@@ -210,11 +212,11 @@ class TurnStreams:
 
 async def _shielded(work: Awaitable[T], what: str) -> T | None:
     """Run `work` to its end even when the stream's task is being cancelled (Litestar's (anyio)
-    cancellation on a client's disconnect would cancel every further await); None if it fails:
-    what it could not do expires on its own."""
+    cancellation on a client's disconnect would cancel every further await: the await is, the
+    shielded work goes on); None if it fails: what it could not do expires on its own."""
     try:
         return await asyncio.shield(work)
-    except (OSError, RedisError, asyncio.CancelledError) as exc:
+    except (OSError, RedisError) as exc:
         logger.warning("could not %s: %s", what, exc)
     except Exception:
         logger.exception("could not %s", what)
