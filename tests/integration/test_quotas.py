@@ -77,6 +77,28 @@ async def test_a_crashed_gateways_lease_lapses(redis_client: redis_asyncio.Redis
     assert await redis_client.pttl(keys.open_streams("frank")) > 0  # the set itself expires too
 
 
+async def test_one_rejoin_rides_on_its_turns_slot_the_others_take_their_own(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    leases = StreamLeases(redis_client, limit=1, lease_s=60)
+    await leases.acquire("hana", "turn-1")  # as admission takes a turn's slot
+    # At her limit, she can still re-join her own running turn (a dropped connection)...
+    riding = await leases.acquire_rejoin("hana", "turn-1")
+    # ...once: a second re-join needs a slot of its own.
+    with pytest.raises(TooManyRequestsError):
+        await leases.acquire_rejoin("hana", "turn-1")
+    await riding.release()
+    again = await leases.acquire_rejoin("hana", "turn-1")
+    await again.release()
+    # A turn that holds no slot any more (it ended) carries no one.
+    await redis_client.zrem(keys.open_streams("hana"), "turn-1")
+    own = await leases.acquire_rejoin("hana", "turn-1")
+    with pytest.raises(TooManyRequestsError):
+        await leases.acquire_rejoin("hana", "turn-1")
+    await own.release()
+    assert await redis_client.zcard(keys.open_streams("hana")) == 0
+
+
 async def test_anonymous_requests_are_rate_limited_per_ip(
     redis_client: redis_asyncio.Redis,
 ) -> None:

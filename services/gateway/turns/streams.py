@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -20,7 +19,7 @@ from services.gateway.turns.admission import Ticket, TurnAdmission
 from services.gateway.turns.error_events import KEEPALIVE, cancelled_frame, error_frame
 from services.gateway.turns.notifier import TurnEventNotifier
 from services.gateway.turns.relay import RelayOutcome, RelayPolicy, TurnRelay
-from services.gateway.turns.stream_slots import StreamLease, StreamLeases
+from services.gateway.turns.stream_slots import RidingLease, StreamLease, StreamLeases
 from shared.settings import Settings
 from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
@@ -42,7 +41,7 @@ class _Stream:
     turn_id: str
     user_id: str
     thread_id: str | None
-    slot: StreamLease
+    slot: StreamLease | RidingLease
     turns_own_slot: bool
     """The slot is the turn's (taken at admission), not one of a re-join's."""
     day_counter: str | None = None
@@ -121,9 +120,9 @@ class TurnStreams:
         self, turn_id: str, user_id: str, thread_id: str | None, after_seq: int
     ) -> AsyncIterator[bytes]:
         """The SSE frames of a running (or recently ended) turn after event `after_seq`, for its
-        author. A re-join takes a stream slot of its own (`TooManyRequestsError` when the user has
-        none left), held while it relays."""
-        slot = await self._slots.acquire(user_id, f"{turn_id}:rejoin:{uuid.uuid4().hex[:12]}")
+        author. A re-join takes a stream slot while it relays (or rides on its turn's, see
+        `stream_slots.py`); `TooManyRequestsError` when the user has none left."""
+        slot = await self._slots.acquire_rejoin(user_id, turn_id)
         stream = _Stream(turn_id, user_id, thread_id, slot, turns_own_slot=False)
         return self._rejoin(stream, after_seq)
 
