@@ -179,14 +179,19 @@ class TurnRunner:
     async def _heartbeat(self, turn: Turn, log: _Log) -> None:
         """Prove the worker alive to the relaying gateway, and keep the thread's turn lock and the
         user's stream slot (held until the turn's end, even when its client left)."""
+        # The slot was leased at admission: renewed three times a lease, not at every beat.
+        slot_due = time.monotonic() + self._slot_lease_s / 3
         while True:
+            renew_slot = time.monotonic() >= slot_due
+            if renew_slot:
+                slot_due = time.monotonic() + self._slot_lease_s / 3
             try:
                 if not await self._holds.renew(
                     turn.turn_id,
                     turn.user_id,
                     turn.thread_id,
                     lock_ttl_s=self._liveness_ttl_s,
-                    slot_lease_s=self._slot_lease_s,
+                    slot_lease_s=self._slot_lease_s if renew_slot else None,
                 ):
                     logger.warning("turn %s no longer holds its thread's lock", turn.turn_id)
             except RedisError as exc:

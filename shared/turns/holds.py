@@ -60,11 +60,10 @@ return thread
 """
 )
 
-# KEYS: the thread's lock, the user's slots. ARGV: turn id, lock ms, slot lease ms, has a thread.
-# Returns 0 when the turn no longer holds its thread (it expired and another turn took it).
-_RENEW: Final = (
-    _NOW_MS
-    + """
+# KEYS: the thread's lock, the user's slots. ARGV: turn id, lock ms, slot lease ms (0: leave the
+# slot as it is), has a thread. Returns 0 when the turn no longer holds its thread (it expired and
+# another turn took it).
+_RENEW: Final = """
 local held = 1
 if ARGV[4] == '1' then
   if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -73,12 +72,15 @@ if ARGV[4] == '1' then
     held = 0
   end
 end
-if redis.call('ZADD', KEYS[2], 'XX', 'CH', now + tonumber(ARGV[3]), ARGV[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[3] ~= '0' then
+  local t = redis.call('TIME')
+  local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])
+  if redis.call('ZADD', KEYS[2], 'XX', 'CH', expiry, ARGV[1]) == 1 then
+    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  end
 end
 return held
 """
-)
 
 # KEYS: the thread's lock, the user's slots, the day's message counter.
 # ARGV: turn id, has a thread (1/0), give the message back (1/0).
@@ -168,12 +170,18 @@ class TurnHolds:
         thread_id: str | None,
         *,
         lock_ttl_s: float,
-        slot_lease_s: float,
+        slot_lease_s: float | None,
     ) -> bool:
-        """Keep the turn's thread and slot for another while; False if it lost its thread."""
+        """Keep the turn's thread for another `lock_ttl_s`, and its slot for another
+        `slot_lease_s` (None: not this time); False if it lost its thread."""
         held = await self._renew(
             keys=[keys.thread_turn(thread_id or ""), keys.open_streams(user_id)],
-            args=[turn_id, _ms(lock_ttl_s), _ms(slot_lease_s), 1 if thread_id else 0],
+            args=[
+                turn_id,
+                _ms(lock_ttl_s),
+                _ms(slot_lease_s) if slot_lease_s is not None else 0,
+                1 if thread_id else 0,
+            ],
         )
         return bool(held)
 

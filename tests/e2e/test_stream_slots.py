@@ -26,6 +26,8 @@ from tests.e2e.sse import read_until, sse_messages
 pytestmark = pytest.mark.e2e
 
 LIMIT = 3
+LEASE_S = 2
+"""Short, so that a slot nobody renews lapses within the test."""
 HANG = "hi [[fail:hang]]"
 """The emulator never answers: the turn runs until `TURN_TIMEOUT_S`."""
 
@@ -33,7 +35,8 @@ HANG = "hi [[fail:hang]]"
 @pytest.fixture(scope="module")
 def continuing(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     env = {**SLOW_MODEL_ENV, "ON_DISCONNECT": "continue", "MAX_CONCURRENT_STREAMS": str(LIMIT),
-           "TURN_TIMEOUT_S": "12", "GEMINI_TIMEOUT_S": "60", "GEMINI_MAX_RETRIES": "0"}  # fmt: skip
+           "STREAM_LEASE_S": str(LEASE_S), "TURN_TIMEOUT_S": "12", "GEMINI_TIMEOUT_S": "60",
+           "GEMINI_MAX_RETRIES": "0"}  # fmt: skip
     with running_system(backends, tmp_path_factory, "e2e-stream-slots", env) as running:
         yield running
 
@@ -54,6 +57,7 @@ def start_and_leave(http: httpx.Client, text: str) -> int:
 def test_turns_whose_client_left_keep_their_slots_until_they_end(continuing: System) -> None:
     with http_for(continuing, f"left-{uuid.uuid4().hex[:8]}") as http:
         assert [start_and_leave(http, HANG) for _ in range(LIMIT)] == [200] * LIMIT
+        time.sleep(LEASE_S * 1.5)  # only their workers renew their slots now
         # Three turns run on with nobody watching: three more are refused, not run.
         more = [start_and_leave(http, HANG) for _ in range(LIMIT)]
         assert more == [429] * LIMIT, more
