@@ -186,7 +186,7 @@ class TurnRunner:
             if renew_slot:
                 slot_due = time.monotonic() + self._slot_lease_s / 3
             try:
-                if not await self._holds.renew(
+                if (turn.thread_id is not None or renew_slot) and not await self._holds.renew(
                     turn.turn_id,
                     turn.user_id,
                     turn.thread_id,
