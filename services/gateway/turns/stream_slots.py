@@ -29,17 +29,6 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_S: Final = 5
 """What a refused client is told: most answers finish within seconds."""
 
-# KEYS[1] the user's set; ARGV: limit, lease ms, turn id. Returns 1 when the lease was taken.
-_ACQUIRE: Final = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
 # Renew only a lease that is still there: a lapsed one may have been given to another stream.
 _RENEW: Final = """
 local t = redis.call('TIME')
@@ -138,16 +127,6 @@ class StreamLeases:
     def held(self, user_id: str, member: str) -> StreamLease:
         """The lease `member` already holds (a turn's slot, taken at its admission)."""
         return StreamLease(self._redis, user_id, member, self._lease_s)
-
-    async def acquire(self, user_id: str, member: str) -> StreamLease:
-        """A lease for one more stream, or `TooManyRequestsError` when the user has enough."""
-        lease = StreamLease(self._redis, user_id, member, self._lease_s)
-        taken = await self._redis.eval(  # type: ignore[misc]
-            _ACQUIRE, 1, keys.open_streams(user_id), str(self._limit), str(lease._lease_ms), member
-        )
-        if not int(taken):
-            raise too_many_streams(self._limit)
-        return lease
 
     async def acquire_rejoin(self, user_id: str, turn_id: str) -> StreamLease | RidingLease:
         """A lease for a re-join of `turn_id`: a ride on the turn's own slot if it holds one and
