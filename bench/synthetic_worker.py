@@ -2,7 +2,7 @@
 takes them, so a benchmark loads the gateway's relay alone.
 
 It plays the real worker's part on the Redis side with the real code (the registry heartbeat, the
-turn's event log and its publication, the thread lock) and none of the rest (no model, no
+turn's event log and its publication, the turn's holds) and none of the rest (no model, no
 database): what reaches the gateway is what a very fast model's turn looks like.
 
     python -m bench.synthetic_worker REDIS_URL --events 2000
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import pickle
 import uuid
 
 import uvloop
@@ -23,11 +22,11 @@ from services.agent.liveness import beat_forever
 from services.agent.running_turns import RunningTurns
 from shared.turns import keys
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
-from shared.turns.messages import Turn, decode_turn
-from shared.turns.thread_lock import ThreadTurnLock
+from shared.turns.holds import TurnHolds
+from shared.turns.messages import Turn
+from shared.turns.queue import decode_job, job_key
 from shared.workers.registry import WorkerRegistry, new_worker_id
 
-JOB_PREFIX = "arq:job:"
 DELTA = b"word "
 
 
@@ -54,20 +53,19 @@ def answer_events(turn: Turn, deltas: int) -> list[bytes]:
     return events
 
 
-async def answer(log: TurnEventLog, lock: ThreadTurnLock, turn: Turn, deltas: int) -> None:
+async def answer(log: TurnEventLog, holds: TurnHolds, turn: Turn, deltas: int) -> None:
     writer = TurnEventWriter(log, turn.turn_id)
     await writer.append("started")
     for event in answer_events(turn, deltas):
         await writer.append("event", event)
-    if turn.thread_id is not None:
-        await lock.release(turn.thread_id, turn.turn_id)
+    await holds.release(turn.turn_id, turn.user_id, turn.thread_id)
     await writer.append("end")
     await writer.flush()
 
 
 async def serve(redis_url: str, deltas: int) -> None:
     redis = Redis.from_url(redis_url)
-    log, lock = TurnEventLog(redis), ThreadTurnLock(redis)
+    log, holds = TurnEventLog(redis), TurnHolds(redis)
     heartbeat = asyncio.create_task(
         beat_forever(
             WorkerRegistry(redis, ttl_s=10),
@@ -84,11 +82,10 @@ async def serve(redis_url: str, deltas: int) -> None:
             if popped is None:
                 continue
             job_id = popped[1].decode()
-            job = await redis.get(JOB_PREFIX + job_id)
+            job = await redis.get(job_key(job_id))
             if job is None:
                 continue
-            turn = decode_turn(pickle.loads(job)["a"][0])  # arq's job format: args under "a"
-            task = asyncio.create_task(answer(log, lock, turn, deltas))
+            task = asyncio.create_task(answer(log, holds, decode_job(job), deltas))
             answering.add(task)
             task.add_done_callback(answering.discard)
     finally:

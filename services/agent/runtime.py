@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from agents import Agent, ModelSettings, set_tracing_disabled
@@ -22,6 +24,7 @@ from services.agent.tools.task_tools import task_tools
 from services.agent.turn_runner import TurnRunner
 from services.agent.turn_sweeper import sweep_forever
 from shared.attachments.blob_store import build_blob_store
+from shared.background import running
 from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
@@ -33,29 +36,14 @@ from shared.usage.repository import UsageRepository
 from shared.workers.registry import WorkerRegistry, new_worker_id
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class WorkerRuntime:
     pool: DbPool
     server: AgentChatKitServer
     runner: TurnRunner
-    cancel_listener: asyncio.Task[None]
     heartbeat: asyncio.Task[None]
-    sweeper: asyncio.Task[None]
-    mcp_servers: McpServers
+    """Stopped at SIGTERM, before the rest, so gateways stop counting on this worker at once."""
     tracing: TurnTracing
-    health: WorkerHealthServer | None = None
-
-    async def close(self) -> None:
-        if self.health is not None:
-            await self.health.close()
-        for task in (self.cancel_listener, self.heartbeat, self.sweeper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.mcp_servers.close()
-        await self.server.models.close()
-        await self.pool.close()
-        self.tracing.shutdown()
 
 
 def build_agent(
@@ -77,18 +65,25 @@ def build_agent(
     )
 
 
-async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
+@asynccontextmanager
+async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[WorkerRuntime]:
+    """The worker's bootstrap: connect to Postgres (migrating it) and the MCP servers, build the
+    agent, start the background tasks (cancel listener, heartbeat, sweeper, health server); on
+    exit, close what was opened, in reverse order."""
     # The SDK would otherwise try to export traces to OpenAI; we never send data there.
     set_tracing_disabled(True)
-    pool = await create_pool(settings.database)
-    mcp_servers = McpServers(manager=None, active=[])
-    try:
+    async with contextlib.AsyncExitStack() as opened:
+        tracing = build_tracing(settings.observability, "taskchat-worker")
+        opened.callback(tracing.shutdown)
+        pool = await create_pool(settings.database)
+        opened.push_async_callback(pool.close)
         await migrate(settings.database, pool)
         mcp_servers = await connect_mcp_servers(settings.mcp)
-        store = PostgresStore(pool)
+        opened.push_async_callback(mcp_servers.close)
         models = GeminiModels(settings.gemini, redis)
+        opened.push_async_callback(models.close)
         server = AgentChatKitServer(
-            store,
+            PostgresStore(pool),
             TaskRepository(pool),
             UsageRepository(pool),
             build_agent(settings, models, mcp_servers),
@@ -96,52 +91,45 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             build_blob_store(settings.attachments, pool),
             settings.agent,
         )
-        running = RunningTurns()
+        running_turns = RunningTurns()
         records = TurnRecords(pool)
+        worker = settings.worker
         runner = TurnRunner(
             server,
             redis,
-            running,
+            running_turns,
             records,
-            turn_timeout_s=settings.worker.turn_timeout_s,
-            heartbeat_interval_s=settings.worker.heartbeat_interval_s,
-            liveness_ttl_s=settings.worker.liveness_ttl_s,
+            turn_timeout_s=worker.turn_timeout_s,
+            heartbeat_interval_s=worker.heartbeat_interval_s,
+            liveness_ttl_s=worker.liveness_ttl_s,
+            slot_lease_s=settings.limits.stream_lease_s,
         )
-        listener = asyncio.create_task(listen_for_cancels(redis, running))
+        listener = await opened.enter_async_context(
+            running(listen_for_cancels(redis, running_turns), "cancel-listener")
+        )
         worker_id = new_worker_id()
-        heartbeat = asyncio.create_task(
-            beat_forever(
-                WorkerRegistry(redis, settings.worker.liveness_ttl_s),
-                worker_id,
-                running,
-                max_turns=settings.worker.max_concurrent_turns,
-                interval_s=settings.worker.heartbeat_interval_s,
-                pool=pool,
-            )
-        )
-        sweeper = asyncio.create_task(
-            sweep_forever(redis, records, silence_limit_s=settings.worker.liveness_ttl_s)
-        )
-        runtime = WorkerRuntime(
+        beats = beat_forever(
+            WorkerRegistry(redis, worker.liveness_ttl_s),
+            worker_id,
+            running_turns,
+            max_turns=worker.max_concurrent_turns,
+            interval_s=worker.heartbeat_interval_s,
             pool=pool,
-            server=server,
-            runner=runner,
-            cancel_listener=listener,
-            heartbeat=heartbeat,
-            sweeper=sweeper,
-            mcp_servers=mcp_servers,
-            tracing=build_tracing(settings.observability, "taskchat-worker"),
+        )
+        heartbeat = await opened.enter_async_context(running(beats, "worker-heartbeat"))
+        await opened.enter_async_context(
+            running(
+                sweep_forever(redis, records, silence_limit_s=worker.liveness_ttl_s),
+                "turn-sweeper",
+            )
         )
         observability = settings.observability
         if observability.worker_health_port:
             # Alive until the worker closes. Not tied to the registry heartbeat: that one stops at
             # SIGTERM, and a draining worker must not look dead to its liveness probe.
-            runtime.health = WorkerHealthServer(worker_id, lambda: not listener.done())
-            await runtime.health.start(
-                observability.worker_health_host, observability.worker_health_port
-            )
-    except BaseException:
-        await mcp_servers.close()
-        await pool.close()
-        raise
-    return runtime
+            health = WorkerHealthServer(worker_id, lambda: not listener.done())
+            await health.start(observability.worker_health_host, observability.worker_health_port)
+            opened.push_async_callback(health.close)
+        yield WorkerRuntime(
+            pool=pool, server=server, runner=runner, heartbeat=heartbeat, tracing=tracing
+        )

@@ -14,7 +14,6 @@ import time
 
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
-from chatkit.types import ErrorEvent
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -22,10 +21,11 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.running_turns import RunningTurns
 from shared.request_context import RequestContext
 from shared.turns import keys
+from shared.turns.error_events import error_event
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
-from shared.turns.messages import Turn, TurnEventKind
+from shared.turns.holds import TurnHolds
+from shared.turns.messages import CANCELLED_END, Turn, TurnEventKind
 from shared.turns.records import TurnRecords, TurnStatus
-from shared.turns.thread_lock import ThreadTurnLock
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +51,18 @@ class TurnRunner:
         turn_timeout_s: float,
         heartbeat_interval_s: float,
         liveness_ttl_s: float,
+        slot_lease_s: float,
     ) -> None:
         self._server = server
         self._redis = redis
         self._log = TurnEventLog(redis)
-        self._lock = ThreadTurnLock(redis)
+        self._holds = TurnHolds(redis)
         self._running = running
         self._records = records
         self._turn_timeout_s = turn_timeout_s
         self._heartbeat_interval_s = heartbeat_interval_s
         self._liveness_ttl_s = liveness_ttl_s
+        self._slot_lease_s = slot_lease_s
 
     async def run(self, turn: Turn) -> None:
         # arq may deliver a job twice; only the first delivery runs the turn. (One round trip
@@ -79,6 +81,7 @@ class TurnRunner:
             return
         wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
         log = _Log(self._log, turn.turn_id)
+        status: TurnStatus = "cancelled"
         try:
             if cancelled:
                 logger.info("turn %s was abandoned before it started", turn.turn_id)
@@ -88,28 +91,38 @@ class TurnRunner:
             heartbeat = asyncio.create_task(self._heartbeat(turn, log))
             try:
                 status, error = await self._stream(turn, log)
-                await asyncio.shield(self._records.finished(turn.turn_id, status, error))
+                await asyncio.shield(self._record(turn.turn_id, status, error))
             finally:
                 heartbeat.cancel()
         except RedisError as exc:
             # Redis went away mid-turn: nobody can receive this turn's events any more. The
             # gateway tells its client; we stop here (the model call was cancelled with it).
+            status = "failed"
             logger.warning("turn %s lost its event log: %s", turn.turn_id, exc)
-            await asyncio.shield(self._records.finished(turn.turn_id, "failed", "redis lost"))
+            await asyncio.shield(self._records.failed(turn.turn_id, "redis lost"))
+        except BaseException:
+            status = "failed"  # interrupted (the worker shuts down): recorded in `_stream`
+            raise
         finally:
             # Shielded: the end marker must be written even when this task is being cancelled.
-            await asyncio.shield(self._close(turn, log))
+            await asyncio.shield(self._close(turn, log, cancelled=status == "cancelled"))
 
-    async def _close(self, turn: Turn, log: _Log) -> None:
-        # The thread is free before the client hears the end: a message sent the moment the
-        # answer ends must not find the thread still busy.
-        if turn.thread_id is not None:
-            try:
-                await self._lock.release(turn.thread_id, turn.turn_id)
-            except RedisError as exc:
-                logger.warning("turn %s: could not free its thread: %s", turn.turn_id, exc)
+    async def _record(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
+        if status == "failed":
+            await self._records.failed(turn_id, error or "failed")
+        elif status != "running":
+            await self._records.finished(turn_id, status)
+
+    async def _close(self, turn: Turn, log: _Log, *, cancelled: bool) -> None:
+        # The thread and the user's stream slot are free before the client hears the end: a
+        # message sent the moment the answer ends must not find the thread still busy.
         try:
-            await log.append("end")
+            await self._holds.release(turn.turn_id, turn.user_id, turn.thread_id)
+        except RedisError as exc:
+            logger.warning("turn %s: could not free its thread: %s", turn.turn_id, exc)
+        try:
+            # A cancelled turn says so, for whoever re-joins it.
+            await log.append("end", CANCELLED_END if cancelled else b"")
             await log.flush()
         except RedisError as exc:
             # The gateway notices the silence; the thread lock expires on its own.
@@ -127,7 +140,7 @@ class TurnRunner:
             if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
                 return "cancelled", None  # chatkit already saved what was streamed so far
             await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
-            await asyncio.shield(self._records.finished(turn.turn_id, "failed", "interrupted"))
+            await asyncio.shield(self._records.failed(turn.turn_id, "interrupted"))
             raise
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
@@ -164,11 +177,21 @@ class TurnRunner:
             await asyncio.shield(recording)
 
     async def _heartbeat(self, turn: Turn, log: _Log) -> None:
-        """Prove the worker alive to the relaying gateway, and keep the thread's turn lock."""
+        """Prove the worker alive to the relaying gateway, and keep the thread's turn lock and the
+        user's stream slot (held until the turn's end, even when its client left)."""
+        # The slot was leased at admission: renewed three times a lease, not at every beat.
+        slot_due = time.monotonic() + self._slot_lease_s / 3
         while True:
+            renew_slot = time.monotonic() >= slot_due
+            if renew_slot:
+                slot_due = time.monotonic() + self._slot_lease_s / 3
             try:
-                if turn.thread_id is not None and not await self._lock.extend(
-                    turn.thread_id, turn.turn_id, self._liveness_ttl_s
+                if (turn.thread_id is not None or renew_slot) and not await self._holds.renew(
+                    turn.turn_id,
+                    turn.user_id,
+                    turn.thread_id,
+                    lock_ttl_s=self._liveness_ttl_s,
+                    slot_lease_s=self._slot_lease_s if renew_slot else None,
                 ):
                     logger.warning("turn %s no longer holds its thread's lock", turn.turn_id)
             except RedisError as exc:
@@ -191,8 +214,7 @@ class _Log:
         await self._writer.flush()
 
     async def error(self, message: str, *, allow_retry: bool = True) -> None:
-        event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
-        await self.append("event", event.model_dump_json(by_alias=True, exclude_none=True).encode())
+        await self.append("event", error_event(message, allow_retry=allow_retry))
 
     async def failed(
         self, message: str, *, allow_retry: bool = True

@@ -16,7 +16,7 @@ import time
 from redis.asyncio import Redis
 
 from shared.turns import keys
-from shared.turns.records import TurnRecords
+from shared.turns.records import WORKER_LOST, TurnRecords
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def sweep_once(redis: Redis, records: TurnRecords, *, silence_limit_s: flo
         last: list[tuple[bytes, object]] = await redis.xrevrange(keys.turn_events(turn_id), count=1)
         last_ms = int(last[0][0].split(b"-")[0]) if last else 0
         if time.time() * 1000 - last_ms > silence_limit_s * 1000:
-            await records.finished(turn_id, "failed", "worker lost")
+            await records.failed(turn_id, WORKER_LOST)
             failed.append(turn_id)
     if failed:
         logger.warning("marked %d turns with dead workers as failed: %s", len(failed), failed)

@@ -14,16 +14,15 @@ turns and gives running ones `WORKER_DRAIN_S` to finish (arq's `job_completion_w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from signal import Signals
 from typing import Any
 
 from arq.connections import RedisSettings as ArqRedisSettings
-from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from services.agent.runtime import WorkerRuntime, open_runtime
@@ -31,21 +30,12 @@ from shared.observability.log_context import log_context
 from shared.settings import Settings
 from shared.turns import keys
 from shared.turns.messages import decode_turn
+from shared.turns.queue import JobClaim
 
 logger = logging.getLogger(__name__)
 
 REDIS_RETRY_S = 0.5
 """Pause between attempts to reach Redis while it is down."""
-
-CLAIM_JOB_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
-redis.call('PSETEX', KEYS[1], ARGV[3], '1')
-return score
-"""
-"""arq's claim of a queued job, atomically: not already in progress (KEYS[1]), still queued in
-KEYS[2] and due by ARGV[2]; mark it in progress for ARGV[3] ms. Returns its score, or nil."""
 
 
 async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
@@ -57,13 +47,15 @@ async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    ctx["runtime"] = await open_runtime(settings, ctx["redis"])
+    opened = contextlib.AsyncExitStack()
+    ctx["runtime"] = await opened.enter_async_context(open_runtime(settings, ctx["redis"]))
+    ctx["opened"] = opened
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
-    runtime: WorkerRuntime | None = ctx.get("runtime")
-    if runtime is not None:
-        await runtime.close()
+    opened: contextlib.AsyncExitStack | None = ctx.pop("opened", None)
+    if opened is not None:
+        await opened.aclose()
 
 
 class TurnWorker(Worker):
@@ -94,7 +86,7 @@ class TurnWorker(Worker):
             **kwargs,
         )
         self.idle_poll_s = worker.idle_poll_s
-        self._claim_script: AsyncScript | None = None
+        self._claim: JobClaim | None = None
 
     async def _poll_iteration(self) -> None:
         try:
@@ -114,8 +106,8 @@ class TurnWorker(Worker):
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """arq's `start_jobs`, with each job claimed in one script instead of four round trips
         (WATCH, EXISTS, ZSCORE, MULTI/EXEC): this is on the way to every answer's first token."""
-        if self._claim_script is None:
-            self._claim_script = self.pool.register_script(CLAIM_JOB_SCRIPT)
+        if self._claim is None:
+            self._claim = JobClaim(self.pool, self.queue_name)
         for job_id_b in job_ids:
             await self.sem.acquire()
             if self.job_counter >= self.max_jobs:
@@ -123,15 +115,14 @@ class TurnWorker(Worker):
                 return
             self.job_counter += 1
             job_id = job_id_b.decode()
-            score = await self._claim_script(
-                keys=[in_progress_key_prefix + job_id, self.queue_name],
-                args=[job_id, timestamp_ms(), int(self.in_progress_timeout_s * 1000)],
+            score = await self._claim.claim(
+                job_id, timestamp_ms(), int(self.in_progress_timeout_s * 1000)
             )
             if score is None:  # taken by another worker, finished, or not due yet
                 self.job_counter -= 1
                 self.sem.release()
                 continue
-            task = self.loop.create_task(self.run_job(job_id, int(float(score))))
+            task = self.loop.create_task(self.run_job(job_id, score))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
 

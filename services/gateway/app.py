@@ -24,9 +24,9 @@ from services.gateway.mcp.endpoint import mcp_endpoint, open_mcp
 from services.gateway.observability.request_metrics import RequestMetricsMiddleware
 from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
-from services.gateway.stop_turn import stop_turn
 from services.gateway.tasks.routes import TaskController
-from services.gateway.turn_resume import turn_events_endpoint
+from services.gateway.turns.resume import turn_events_endpoint
+from services.gateway.turns.stop_route import stop_turn
 from shared.settings import Settings
 
 

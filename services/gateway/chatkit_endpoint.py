@@ -22,8 +22,6 @@ from litestar.datastructures import State
 from litestar.response import Stream
 
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
-from services.gateway.quotas.admission import admit_turn
-from services.gateway.quotas.stream_leases import holding
 from services.gateway.request_limits import (
     check_message_length,
     read_body,
@@ -31,8 +29,10 @@ from services.gateway.request_limits import (
     require_json,
 )
 from services.gateway.resources import GatewayResources
-from services.gateway.turn_relay import SSE_HEADERS
-from services.gateway.turn_resume import parse_last_event_id, rejoin_stream
+from services.gateway.turns.admission import Refusal, uses_a_message
+from services.gateway.turns.error_events import SSE_HEADERS
+from services.gateway.turns.refusals import refusal_response
+from services.gateway.turns.resume import parse_last_event_id, rejoin_stream
 from shared.errors import InvalidInputError
 from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
@@ -84,14 +84,11 @@ async def _start_turn(
             thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
             traceparent=traceparent,
         )
-    # The user's stream slot and today's message, or a 429 before any stream starts; the slot is
-    # held until the stream ends.
-    async with admit_turn(
-        resources.stream_leases, resources.daily_messages, parsed, context.user_id, turn.turn_id
-    ) as lease:
-        frames = holding(lease, resources.streams.start(turn))
+    ticket = await resources.admission.admit(turn, counts_a_message=uses_a_message(parsed))
+    if isinstance(ticket, Refusal):
+        return refusal_response(ticket, turn.turn_id)
     return Stream(
-        frames,
+        resources.streams.start(ticket),
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "X-Turn-Id": turn.turn_id},
     )

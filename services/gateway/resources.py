@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,12 +19,13 @@ from services.gateway.auth.verifier import KeySource, TokenVerifier, static_key
 from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.draining import DrainState
 from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
-from services.gateway.quotas.daily_messages import DailyMessageQuota
-from services.gateway.quotas.stream_leases import StreamLeases
 from services.gateway.transcription.transcriber import Transcriber
-from services.gateway.turn_events import TurnEventNotifier
-from services.gateway.turn_streams import TurnStreams
+from services.gateway.turns.admission import TurnAdmission
+from services.gateway.turns.notifier import TurnEventNotifier
+from services.gateway.turns.stream_slots import StreamLeases
+from services.gateway.turns.streams import TurnStreams
 from shared.attachments.blob_store import BlobStore, build_blob_store
+from shared.background import running
 from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
@@ -33,10 +33,10 @@ from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
 from shared.turns.event_log import TurnEventLog
+from shared.turns.holds import TurnHolds
 from shared.turns.keys import TURN_QUEUE
 from shared.turns.queue import TurnQueue
 from shared.turns.records import TurnRecords
-from shared.turns.thread_lock import ThreadTurnLock
 from shared.workers.registry import WorkerRegistry
 
 
@@ -49,11 +49,10 @@ class GatewayResources:
     blobs: BlobStore
     chatkit: GatewayChatKitServer
     turns: TurnQueue
+    admission: TurnAdmission
     streams: TurnStreams
     verifier: TokenVerifier
     anonymous_rate: AnonymousRateLimit
-    daily_messages: DailyMessageQuota
-    stream_leases: StreamLeases
     tracing: TurnTracing
 
 
@@ -80,63 +79,61 @@ def build_verifier(settings: AuthSettings, http: httpx.AsyncClient) -> TokenVeri
 async def open_resources(
     settings: Settings, draining: DrainState
 ) -> AsyncIterator[GatewayResources]:
-    """Connect to Postgres (migrating it) and Redis, and listen for turn events; undo on exit."""
-    pool = await create_pool(settings.database)
-    try:
+    """The gateway's bootstrap: connect to Postgres (migrating it) and Redis, start listening for
+    turn events, and build the adapters; on exit, close what was opened, in reverse order."""
+    async with contextlib.AsyncExitStack() as opened:
+        pool = await create_pool(settings.database)
+        opened.push_async_callback(pool.close)
         await migrate(settings.database, pool)
         redis = await arq_pool(
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
+        opened.push_async_callback(redis.aclose)
         transcriber = Transcriber(settings.transcription, settings.gemini)
+        opened.push_async_callback(transcriber.close)
         jwks_http = httpx.AsyncClient(timeout=JWKS_TIMEOUT_S, follow_redirects=True)
+        opened.push_async_callback(jwks_http.aclose)
         tracing = build_tracing(settings.observability, "taskchat-gateway")
+        opened.callback(tracing.shutdown)
         notifier = TurnEventNotifier(redis)
-        listening = asyncio.create_task(notifier.run())
-        try:
-            blobs = build_blob_store(settings.attachments, pool)
-            # Thread deletion also removes attachment bytes (see attachments/thread_cleanup.py).
-            store: PostgresStore = AttachmentCleaningStore(pool, blobs)
-            turns = TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s)
-            yield GatewayResources(
-                settings=settings,
-                pool=pool,
-                redis=redis,
-                store=store,
-                blobs=blobs,
-                chatkit=GatewayChatKitServer(
-                    store,
-                    TaskRepository(pool),
-                    GatewayAttachmentStore(settings.attachments, blobs),
-                    transcriber,
-                ),
-                turns=turns,
-                streams=TurnStreams(
-                    settings,
-                    turns,
-                    TurnEventLog(redis),
-                    notifier,
-                    ThreadTurnLock(redis),
-                    TurnRecords(pool),
-                    WorkerRegistry(redis, settings.worker.liveness_ttl_s),
-                    draining,
-                ),
-                verifier=build_verifier(settings.auth, jwks_http),
-                anonymous_rate=AnonymousRateLimit(
-                    redis, settings.limits.anonymous_requests_per_minute
-                ),
-                daily_messages=DailyMessageQuota(redis, settings.limits.daily_messages),
-                stream_leases=StreamLeases(
+        await opened.enter_async_context(running(notifier.run(), "turn-event-notifier"))
+
+        blobs = build_blob_store(settings.attachments, pool)
+        # Thread deletion also removes attachment bytes (see attachments/thread_cleanup.py).
+        store: PostgresStore = AttachmentCleaningStore(pool, blobs)
+        turns = TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s)
+        holds = TurnHolds(redis)
+        admission = TurnAdmission(
+            settings, holds, WorkerRegistry(redis, settings.worker.liveness_ttl_s), draining
+        )
+        yield GatewayResources(
+            settings=settings,
+            pool=pool,
+            redis=redis,
+            store=store,
+            blobs=blobs,
+            chatkit=GatewayChatKitServer(
+                store,
+                TaskRepository(pool),
+                GatewayAttachmentStore(settings.attachments, blobs),
+                transcriber,
+            ),
+            turns=turns,
+            admission=admission,
+            streams=TurnStreams(
+                settings,
+                admission,
+                turns,
+                TurnEventLog(redis),
+                notifier,
+                holds,
+                TurnRecords(pool),
+                StreamLeases(
                     redis, settings.limits.concurrent_streams, settings.limits.stream_lease_s
                 ),
-                tracing=tracing,
-            )
-        finally:
-            tracing.shutdown()
-            await jwks_http.aclose()
-            listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening
-            await transcriber.close()
-            await redis.aclose()
-    finally:
-        await pool.close()
+                draining,
+            ),
+            verifier=build_verifier(settings.auth, jwks_http),
+            anonymous_rate=AnonymousRateLimit(redis, settings.limits.anonymous_requests_per_minute),
+            tracing=tracing,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from services.agent.runtime import WorkerRuntime, open_runtime
 from services.gateway.auth.identity import token_from_request
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.resources import build_verifier
-from services.gateway.turn_relay import SSE_HEADERS
+from services.gateway.turns.error_events import SSE_HEADERS
 from shared.request_context import RequestContext
 from shared.settings import Settings
 
@@ -24,19 +25,14 @@ from shared.settings import Settings
 def create_single_process_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        redis = Redis.from_url(settings.redis.url)
-        http = httpx.AsyncClient()  # for a JWKS, when tokens are verified with one
-        try:
-            runtime = await open_runtime(settings, redis)
-            try:
-                app.state.runtime = runtime
-                app.state.verifier = build_verifier(settings.auth, http)
-                yield
-            finally:
-                await runtime.close()
-        finally:
-            await http.aclose()
-            await redis.aclose()
+        async with contextlib.AsyncExitStack() as opened:
+            redis = Redis.from_url(settings.redis.url)
+            opened.push_async_callback(redis.aclose)
+            http = httpx.AsyncClient()  # for a JWKS, when tokens are verified with one
+            opened.push_async_callback(http.aclose)
+            app.state.runtime = await opened.enter_async_context(open_runtime(settings, redis))
+            app.state.verifier = build_verifier(settings.auth, http)
+            yield
 
     @post("/chatkit", status_code=200)
     async def chatkit(request: Request[object, object, State]) -> Response[bytes] | Stream:

@@ -52,6 +52,12 @@ def turn_owner(turn_id: str) -> str:
     return f"{PREFIX}:turn:{turn_id}:owner"
 
 
+def turn_rider(turn_id: str) -> str:
+    """Held (value: the re-join's slot member) by the one re-join that streams on the turn's own
+    stream slot rather than one of its own."""
+    return f"{PREFIX}:turn:{turn_id}:rider"
+
+
 def thread_turn(thread_id: str) -> str:
     """Held (value: the turn id) while a turn of the thread is queued or running: one at a time."""
     return f"{PREFIX}:thread:{thread_id}:turn"

@@ -29,12 +29,18 @@ class TurnEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """One entry of a turn's event log.
 
     `event` carries one ChatKit `ThreadStreamEvent` as JSON; `started` and `heartbeat` prove a
-    worker holds the turn; `end` is the last entry of every turn, written even when the turn failed.
+    worker holds the turn; `end` is the last entry of every turn, written even when the turn failed,
+    with `CANCELLED_END` as its data when the turn was cancelled.
     """
 
     seq: int
     kind: TurnEventKind
     data: bytes = b""
+
+
+CANCELLED_END = b"cancelled"
+"""The data of the `end` entry of a cancelled turn (an `end` of any other turn has none), so
+whoever relays or re-joins it can tell "stopped" from "finished"."""
 
 
 class TurnNews(msgspec.Struct, frozen=True, array_like=True):

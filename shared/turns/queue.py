@@ -1,18 +1,28 @@
-"""The turn queue, behind a small interface of ours (arq is in maintenance-only mode).
+"""The turn queue's protocol, in one place, behind a small interface of ours (arq is in
+maintenance-only mode): how a turn is enqueued, claimed by one worker, and read back.
 
-Enqueueing uses the turn id as arq's job id, so enqueueing the same turn twice is a no-op, and
-pushes a wake-up so an idle worker starts it within milliseconds instead of at its next poll.
+The queue is arq's: a sorted set of job ids scored by enqueue time, each job's pickled data under
+`arq:job:<id>`, an `arq:in-progress:<id>` mark while a worker runs it. Enqueueing uses the turn id
+as arq's job id, so enqueueing the same turn twice is a no-op, and pushes a wake-up so an idle
+worker starts it within milliseconds instead of at its next poll. arq's own enqueue and claim take
+three and four round trips; the scripts here do the same writes, in arq's format, in one each, on
+the way to every answer's first token.
 """
 
 from __future__ import annotations
 
+import pickle
+from typing import Final
+
 import msgspec
 from arq.connections import ArqRedis
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from shared.turns import keys
-from shared.turns.messages import Turn, encode_turn
+from shared.turns.messages import Turn, decode_turn, encode_turn
 
 
 class TurnOrigin(msgspec.Struct, frozen=True, array_like=True):
@@ -33,6 +43,44 @@ return 1
 the job or its result exists, plus the workers' wake-up and the turn's owner, atomically."""
 
 
+CLAIM_JOB_SCRIPT: Final = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
+redis.call('PSETEX', KEYS[1], ARGV[3], '1')
+return score
+"""
+"""arq's claim of a queued job, atomically: not already in progress (KEYS[1]), still queued in
+KEYS[2] and due by ARGV[2]; mark it in progress for ARGV[3] ms. Returns its score, or nil."""
+
+
+def job_key(turn_id: str) -> str:
+    """Where arq keeps the queued turn's job data."""
+    return job_key_prefix + turn_id
+
+
+def decode_job(raw: bytes) -> Turn:
+    """The turn in a job's data (arq's format: a pickled dict, the job's arguments under "a")."""
+    return decode_turn(pickle.loads(raw)["a"][0])
+
+
+class JobClaim:
+    """A worker's claim of queued jobs (see `CLAIM_JOB_SCRIPT`)."""
+
+    def __init__(self, redis: Redis, queue_name: str = keys.TURN_QUEUE) -> None:
+        self._script: AsyncScript = redis.register_script(CLAIM_JOB_SCRIPT)
+        self._queue_name = queue_name
+
+    async def claim(self, job_id: str, now_ms: int, in_progress_ms: int) -> int | None:
+        """The job's score (its enqueue time) if this worker now holds it; None when another
+        worker does, it has finished, or it is not due yet."""
+        score = await self._script(
+            keys=[in_progress_key_prefix + job_id, self._queue_name],
+            args=[job_id, now_ms, in_progress_ms],
+        )
+        return None if score is None else int(float(score))
+
+
 class TurnQueue:
     def __init__(self, redis: ArqRedis, *, turn_timeout_s: float) -> None:
         self._redis = redis
@@ -41,13 +89,10 @@ class TurnQueue:
 
     async def enqueue(self, turn: Turn) -> bool:
         """Queue `turn`; False if a turn with this id was already queued or run."""
-        # arq's own `enqueue_job` takes three round trips (WATCH, EXISTS, MULTI/EXEC) and the
-        # wake-up and owner a fourth; this script does the same writes, in arq's job format, in
-        # one, on the way to every answer's first token.
         job = serialize_job(keys.RUN_TURN_JOB, (encode_turn(turn),), {}, None, turn.enqueued_at_ms)
         queued: int = await self._enqueue_script(
             keys=[
-                job_key_prefix + turn.turn_id,
+                job_key(turn.turn_id),
                 result_key_prefix + turn.turn_id,
                 keys.TURN_QUEUE,
                 keys.WORKER_WAKEUP,

@@ -16,6 +16,8 @@ from shared.db.user_scope import all_users_transaction, user_transaction
 from shared.turns.messages import Turn
 
 TurnStatus = Literal["running", "completed", "failed", "cancelled"]
+WORKER_LOST = "worker lost"
+"""The failure of a turn whose worker stopped heartbeating mid-turn."""
 
 
 class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,9 +45,18 @@ class TurnRecords:
             )
         return result.endswith(" 1")
 
-    async def finished(self, turn_id: str, status: TurnStatus, error: str | None = None) -> None:
-        """Close a running turn's record (a record already closed, e.g. marked failed, stays)."""
-        # By turn id alone: a gateway closes the record of a turn whose worker died.
+    async def finished(self, turn_id: str, status: Literal["completed", "cancelled"]) -> None:
+        """Close a running turn's record as completed or cancelled."""
+        await self._close(turn_id, status, None)
+
+    async def failed(self, turn_id: str, reason: str) -> None:
+        """Close a running turn's record as failed: the one writer of a failure, whoever noticed
+        it (the worker running the turn, the gateway relaying it, a worker's sweep)."""
+        await self._close(turn_id, "failed", reason)
+
+    async def _close(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
+        # A record already closed (e.g. marked failed by a gateway) stays as it is. By turn id
+        # alone: a gateway closes the record of a turn whose worker died.
         async with all_users_transaction(self._pool) as conn:
             await conn.execute(
                 "UPDATE turns SET status = $2, error = $3, finished_at = now()"

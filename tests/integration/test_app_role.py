@@ -23,7 +23,7 @@ from shared.db.startup import migrate
 from shared.settings import DatabaseSettings
 from shared.tasks.repository import TaskRepository
 from shared.turns.messages import Turn
-from shared.turns.records import TurnRecords
+from shared.turns.records import WORKER_LOST, TurnRecords
 from tests.db_roles import (
     OWNER_ROLE,
     as_role,
@@ -129,7 +129,7 @@ async def test_turn_housekeeping_across_users_works_as_the_services_role(
         turn = Turn(turn_id=turn_id, user_id=user, request=b"{}", enqueued_at_ms=0)
         assert await records.started(turn)
     assert sorted(await records.running_since(0)) == sorted(turn_ids)
-    await records.finished(turn_ids[1], "failed", "worker lost")
+    await records.failed(turn_ids[1], WORKER_LOST)
     record = await records.get(turn_ids[1], "bob")
     assert record is not None and record.status == "failed"
     assert await records.get(turn_ids[1], "alice") is None

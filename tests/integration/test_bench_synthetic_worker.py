@@ -8,19 +8,13 @@ import time
 import redis.asyncio as redis_asyncio
 
 from bench.synthetic_worker import answer
-from services.gateway.turn_events import TurnEventNotifier
-from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
+from services.gateway.turns.notifier import TurnEventNotifier
+from services.gateway.turns.relay import RelayPolicy, TurnRelay
 from shared.turns.event_log import START, TurnEventLog
+from shared.turns.holds import TurnHolds
 from shared.turns.messages import Turn
-from shared.turns.thread_lock import ThreadTurnLock
 
-POLICY = RelayPolicy(
-    start_timeout_s=2, silence_limit_s=2, keepalive_s=10, cancel_on_disconnect=False
-)
-
-
-async def nothing() -> None:
-    return None
+POLICY = RelayPolicy(start_timeout_s=2, silence_limit_s=2, keepalive_s=10)
 
 
 async def test_an_answer_is_a_whole_turn_the_relay_passes_on(
@@ -28,22 +22,16 @@ async def test_an_answer_is_a_whole_turn_the_relay_passes_on(
 ) -> None:
     turn = Turn(turn_id="syn-1", user_id="u", request=b"{}", enqueued_at_ms=int(time.time() * 1000))
     log = TurnEventLog(redis_client)
-    await answer(log, ThreadTurnLock(redis_client), turn, deltas=300)
+    await answer(log, TurnHolds(redis_client), turn, deltas=300)
 
     entries = [entry for _, entry in await log.read("syn-1", START, count=1000)]
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert (entries[0].kind, entries[-1].kind) == ("started", "end")
 
     notifier = TurnEventNotifier(redis_client)
-    hooks = TurnHooks(nothing, nothing, nothing, lambda: False)
-    body = b"".join(
-        [
-            f
-            async for f in relay_turn(
-                "syn-1", notifier.watch("syn-1"), log, notifier, hooks, POLICY
-            )
-        ]
-    )
+    relay = TurnRelay("syn-1", notifier.watch("syn-1"), log, notifier, POLICY)
+    body = b"".join([f async for f in relay.frames()])
+    assert relay.outcome == "completed"
     events = [json.loads(line[6:]) for line in body.split(b"\n") if line.startswith(b"data: ")]
     assert events[0]["type"] == "thread.created"
     assert sum(e["type"] == "thread.item.updated" for e in events) == 300

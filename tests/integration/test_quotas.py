@@ -3,12 +3,14 @@ instance), and leases that a crashed gateway cannot hold forever."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis.asyncio as redis_asyncio
 
 from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
 from services.gateway.quotas.daily_messages import DailyMessageQuota, seconds_until_next_day
-from services.gateway.quotas.stream_leases import StreamLeases, holding
+from services.gateway.turns.stream_slots import StreamLeases
 from shared.errors import TooManyRequestsError
 from shared.turns import keys
 
@@ -53,43 +55,50 @@ async def test_concurrent_streams_are_limited_and_released(
     redis_client: redis_asyncio.Redis,
 ) -> None:
     leases = StreamLeases(redis_client, limit=2, lease_s=60)
-    first = await leases.acquire("dave", "turn-1")
-    await leases.acquire("dave", "turn-2")
+    first = await leases.acquire_rejoin("dave", "turn-1")
+    await leases.acquire_rejoin("dave", "turn-2")
     with pytest.raises(TooManyRequestsError) as caught:
-        await leases.acquire("dave", "turn-3")
+        await leases.acquire_rejoin("dave", "turn-3")
     assert caught.value.retry_after_s > 0
-    await leases.acquire("erin", "turn-4")  # per user
+    await leases.acquire_rejoin("erin", "turn-4")  # per user
     await first.release()
-    await leases.acquire("dave", "turn-3")
+    await leases.acquire_rejoin("dave", "turn-3")
 
 
 async def test_a_crashed_gateways_lease_lapses(redis_client: redis_asyncio.Redis) -> None:
     leases = StreamLeases(redis_client, limit=1, lease_s=60)
-    await leases.acquire("frank", "turn-of-a-dead-gateway")
+    await leases.acquire_rejoin("frank", "turn-of-a-dead-gateway")
     with pytest.raises(TooManyRequestsError):
-        await leases.acquire("frank", "turn-2")
+        await leases.acquire_rejoin("frank", "turn-2")
     # The lease is an expiry time; nobody renews a dead gateway's, so it passes. Move it into the
     # past instead of waiting a minute.
-    expiry = await redis_client.zscore(keys.open_streams("frank"), "turn-of-a-dead-gateway")
-    assert expiry is not None
-    await redis_client.zadd(keys.open_streams("frank"), {"turn-of-a-dead-gateway": 1})
-    await leases.acquire("frank", "turn-2")
+    [member] = await redis_client.zrange(keys.open_streams("frank"), 0, -1)
+    await redis_client.zadd(keys.open_streams("frank"), {member: 1})
+    await leases.acquire_rejoin("frank", "turn-2")
     assert await redis_client.pttl(keys.open_streams("frank")) > 0  # the set itself expires too
 
 
-async def test_holding_releases_the_lease_when_the_stream_ends(
+async def test_one_rejoin_rides_on_its_turns_slot_the_others_take_their_own(
     redis_client: redis_asyncio.Redis,
 ) -> None:
     leases = StreamLeases(redis_client, limit=1, lease_s=60)
-
-    async def frames() -> object:
-        yield b"a"
-        yield b"b"
-
-    lease = await leases.acquire("gina", "turn-1")
-    relayed = [f async for f in holding(lease, frames())]  # type: ignore[arg-type]
-    assert relayed == [b"a", b"b"]
-    await leases.acquire("gina", "turn-2")
+    # As admission takes a turn's slot.
+    await redis_client.zadd(keys.open_streams("hana"), {"turn-1": time.time() * 1000 + 60_000})
+    # At her limit, she can still re-join her own running turn (a dropped connection)...
+    riding = await leases.acquire_rejoin("hana", "turn-1")
+    # ...once: a second re-join needs a slot of its own.
+    with pytest.raises(TooManyRequestsError):
+        await leases.acquire_rejoin("hana", "turn-1")
+    await riding.release()
+    again = await leases.acquire_rejoin("hana", "turn-1")
+    await again.release()
+    # A turn that holds no slot any more (it ended) carries no one.
+    await redis_client.zrem(keys.open_streams("hana"), "turn-1")
+    own = await leases.acquire_rejoin("hana", "turn-1")
+    with pytest.raises(TooManyRequestsError):
+        await leases.acquire_rejoin("hana", "turn-1")
+    await own.release()
+    assert await redis_client.zcard(keys.open_streams("hana")) == 0
 
 
 async def test_anonymous_requests_are_rate_limited_per_ip(

@@ -10,9 +10,9 @@ from redis.asyncio import Redis
 from services.agent.turn_sweeper import sweep_once
 from shared.db.pool import DbPool
 from shared.turns.event_log import TurnEventLog
+from shared.turns.holds import TurnHolds
 from shared.turns.messages import Turn, TurnEvent
 from shared.turns.records import TurnRecords
-from shared.turns.thread_lock import ThreadTurnLock
 
 
 def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
@@ -26,33 +26,34 @@ def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
 
 
 async def test_one_turn_holds_a_thread_until_it_releases_it(redis_client: Redis) -> None:
-    lock = ThreadTurnLock(redis_client)
-    assert await lock.acquire("thr_1", "turn-a", ttl_s=5)
-    assert not await lock.acquire("thr_1", "turn-b", ttl_s=5)
-    assert await lock.acquire("thr_2", "turn-b", ttl_s=5)  # other threads are free
+    holds = TurnHolds(redis_client)
+    assert await holds.take_thread("thr_1", "turn-a", ttl_s=5)
+    assert not await holds.take_thread("thr_1", "turn-b", ttl_s=5)
+    assert await holds.take_thread("thr_2", "turn-b", ttl_s=5)  # other threads are free
 
-    await lock.release("thr_1", "turn-b")  # not its lock: no effect
-    assert await lock.holder("thr_1") == "turn-a"
-    assert not await lock.extend("thr_1", "turn-b", ttl_s=5)
-    assert await lock.extend("thr_1", "turn-a", ttl_s=5)
+    await holds.release("turn-b", "alice", "thr_1")  # not its lock: no effect
+    assert await holds.holder("thr_1") == "turn-a"
+    assert not await holds.renew("turn-b", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
+    assert await holds.renew("turn-a", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
 
-    await lock.release("thr_1", "turn-a")
-    assert await lock.acquire("thr_1", "turn-b", ttl_s=5)
+    await holds.release("turn-a", "alice", "thr_1")
+    assert await holds.take_thread("thr_1", "turn-b", ttl_s=5)
 
 
 async def test_a_lock_whose_holder_died_expires(redis_client: Redis) -> None:
-    lock = ThreadTurnLock(redis_client)
-    assert await lock.acquire("thr_1", "turn-a", ttl_s=0.05)
+    holds = TurnHolds(redis_client)
+    assert await holds.take_thread("thr_1", "turn-a", ttl_s=0.05)
     await asyncio.sleep(0.1)
-    assert await lock.acquire("thr_1", "turn-b", ttl_s=5)
-    assert not await lock.extend("thr_1", "turn-a", ttl_s=5)  # a late heartbeat cannot steal it
+    assert await holds.take_thread("thr_1", "turn-b", ttl_s=5)
+    # A late heartbeat cannot steal it.
+    assert not await holds.renew("turn-a", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
 
 
 async def test_records_follow_a_turn_and_keep_the_first_ending(db_pool: DbPool) -> None:
     records = TurnRecords(db_pool)
     assert await records.started(turn("t1"))
     assert not await records.started(turn("t1"))  # a second delivery is not a second turn
-    await records.finished("t1", "failed", "worker lost")
+    await records.failed("t1", "worker lost")
     await records.finished("t1", "completed")  # too late: the turn was already closed
     record = await records.get("t1", "alice")
     assert record is not None and (record.status, record.error) == ("failed", "worker lost")

@@ -7,7 +7,7 @@ import contextlib
 
 import redis.asyncio as redis_asyncio
 
-from services.gateway.turn_events import TurnEventNotifier
+from services.gateway.turns.notifier import TurnEventNotifier
 from shared.turns import keys
 from shared.turns.event_log import START, TurnEventLog, TurnEventWriter
 from shared.turns.messages import TurnEvent

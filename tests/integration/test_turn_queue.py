@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 
-from services.agent.worker import CLAIM_JOB_SCRIPT
 from shared.turns import keys
 from shared.turns.messages import Turn, decode_turn
-from shared.turns.queue import TurnOrigin, TurnQueue
+from shared.turns.queue import JobClaim, TurnOrigin, TurnQueue, decode_job, job_key
 
 
 def a_turn(turn_id: str) -> Turn:
@@ -36,6 +34,8 @@ async def test_an_enqueued_turn_is_an_arq_job_a_worker_can_read(arq_redis: ArqRe
     assert info.function == keys.RUN_TURN_JOB and info.kwargs == {}
     assert info.enqueue_time.timestamp() * 1000 == pytest.approx(turn.enqueued_at_ms, abs=1)
     assert decode_turn(info.args[0]) == turn
+    raw = await arq_redis.get(job_key(turn.turn_id))
+    assert raw is not None and decode_job(raw) == turn  # as the bench's stand-in worker reads it
     # Unpicked, the job expires with the turn's timeout (arq then drops it unstarted).
     assert 55_000 < await arq_redis.pttl(f"arq:job:{turn.turn_id}") <= 60_000
     assert await arq_redis.zscore(keys.TURN_QUEUE, turn.turn_id) == turn.enqueued_at_ms
@@ -65,19 +65,16 @@ async def test_wake_ups_are_capped(arq_redis: ArqRedis) -> None:
 
 
 async def test_a_queued_turn_is_claimed_by_one_worker_only(arq_redis: ArqRedis) -> None:
-    claim = arq_redis.register_script(CLAIM_JOB_SCRIPT)
+    claim = JobClaim(arq_redis)
     turn = a_turn("turn-c1")
     await TurnQueue(arq_redis, turn_timeout_s=60).enqueue(turn)
     in_progress = f"arq:in-progress:{turn.turn_id}"
 
-    async def claim_at(now_ms: int, job_id: str = turn.turn_id) -> Any:
-        return await claim(
-            keys=[f"arq:in-progress:{job_id}", keys.TURN_QUEUE], args=[job_id, now_ms, 5_000]
-        )
+    async def claim_at(now_ms: int, job_id: str = turn.turn_id) -> int | None:
+        return await claim.claim(job_id, now_ms, 5_000)
 
     assert await claim_at(turn.enqueued_at_ms - 1) is None  # not due yet
-    score = await claim_at(turn.enqueued_at_ms + 10)
-    assert score is not None and int(float(score)) == turn.enqueued_at_ms
+    assert await claim_at(turn.enqueued_at_ms + 10) == turn.enqueued_at_ms
     assert 0 < await arq_redis.pttl(in_progress) <= 5_000
     assert await claim_at(turn.enqueued_at_ms + 20) is None  # already taken
     assert await claim_at(10**13, job_id="not-queued") is None

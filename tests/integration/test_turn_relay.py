@@ -7,43 +7,30 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as redis_asyncio
 
-from services.gateway.turn_events import TurnEventNotifier, TurnInbox
-from services.gateway.turn_relay import RelayPolicy, TurnHooks, relay_turn
+from services.gateway.turns.notifier import TurnEventNotifier, TurnInbox
+from services.gateway.turns.relay import RelayOutcome, RelayPolicy, TurnRelay
 from shared.turns.event_log import TurnEventLog
-from shared.turns.messages import TurnEvent
+from shared.turns.messages import CANCELLED_END, TurnEvent
 
-POLICY = RelayPolicy(
-    start_timeout_s=2, silence_limit_s=0.3, keepalive_s=10, cancel_on_disconnect=True
-)
+POLICY = RelayPolicy(start_timeout_s=2, silence_limit_s=0.3, keepalive_s=10)
 
 
-class Hooks:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def hooks(self) -> TurnHooks:
-        async def record(name: str) -> None:
-            self.calls.append(name)
-
-        return TurnHooks(
-            cancel=lambda: record("cancel"),
-            never_started=lambda: record("never_started"),
-            worker_lost=lambda: record("worker_lost"),
-            draining=lambda: False,
-        )
-
-
-async def relay(
-    redis_client: redis_asyncio.Redis, entries: list[TurnEvent], hooks: Hooks, after_seq: int = 0
-) -> list[bytes]:
+async def relay_with_outcome(
+    redis_client: redis_asyncio.Redis, entries: list[TurnEvent], after_seq: int = 0
+) -> tuple[list[bytes], RelayOutcome]:
     log = TurnEventLog(redis_client)
     for entry in entries:
         await log.append("t1", entry)
     notifier = TurnEventNotifier(redis_client)
-    frames: AsyncIterator[bytes] = relay_turn(
-        "t1", notifier.watch("t1"), log, notifier, hooks.hooks(), POLICY, after_seq=after_seq
-    )
-    return [frame async for frame in frames]
+    relay = TurnRelay("t1", notifier.watch("t1"), log, notifier, POLICY, after_seq=after_seq)
+    frames: AsyncIterator[bytes] = relay.frames()
+    return [frame async for frame in frames], relay.outcome
+
+
+async def relay(
+    redis_client: redis_asyncio.Redis, entries: list[TurnEvent], after_seq: int = 0
+) -> list[bytes]:
+    return (await relay_with_outcome(redis_client, entries, after_seq))[0]
 
 
 def event(seq: int, text: str) -> TurnEvent:
@@ -53,40 +40,45 @@ def event(seq: int, text: str) -> TurnEvent:
 async def test_events_are_relayed_once_in_order_with_ids(
     redis_client: redis_asyncio.Redis,
 ) -> None:
-    hooks = Hooks()
     entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(2, "a"), event(3, "b")]
-    frames = await relay(redis_client, [*entries, TurnEvent(seq=4, kind="end")], hooks)
+    frames, outcome = await relay_with_outcome(
+        redis_client, [*entries, TurnEvent(seq=4, kind="end")]
+    )
     assert b"".join(frames) == (b'id: t1:2\ndata: {"type":"a"}\n\nid: t1:3\ndata: {"type":"b"}\n\n')
-    assert hooks.calls == []
+    assert outcome == "completed"
+
+
+async def test_a_cancelled_turns_end_says_so(redis_client: redis_asyncio.Redis) -> None:
+    entries = [TurnEvent(seq=1, kind="started"), event(2, "a")]
+    end = TurnEvent(seq=3, kind="end", data=CANCELLED_END)
+    frames, outcome = await relay_with_outcome(redis_client, [*entries, end])
+    assert b"".join(frames) == b'id: t1:2\ndata: {"type":"a"}\n\n'
+    assert outcome == "cancelled"
 
 
 async def test_a_missing_event_ends_the_stream_with_an_error(
     redis_client: redis_asyncio.Redis,
 ) -> None:
-    hooks = Hooks()
     entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(4, "c")]
-    frames = await relay(redis_client, [*entries, TurnEvent(seq=5, kind="end")], hooks)
-    sent = b"".join(frames)
-    assert sent.startswith(b'id: t1:2\ndata: {"type":"a"}\n\ndata: {"type":"error"')
-    assert sent.count(b"data: ") == 2 and b"lost" in sent
-    assert hooks.calls == []  # the turn goes on: a reload shows its answer
+    frames, outcome = await relay_with_outcome(
+        redis_client, [*entries, TurnEvent(seq=5, kind="end")]
+    )
+    assert b"".join(frames) == b'id: t1:2\ndata: {"type":"a"}\n\n'  # nothing after the gap
+    assert outcome == "gap"  # the turn goes on: a reload shows its answer
 
 
 async def test_rejoining_skips_what_the_client_had(redis_client: redis_asyncio.Redis) -> None:
     entries = [TurnEvent(seq=1, kind="started"), event(2, "a"), event(3, "b"), event(4, "c")]
-    frames = await relay(
-        redis_client, [*entries, TurnEvent(seq=5, kind="end")], Hooks(), after_seq=3
-    )
+    frames = await relay(redis_client, [*entries, TurnEvent(seq=5, kind="end")], after_seq=3)
     assert b"".join(frames) == b'id: t1:4\ndata: {"type":"c"}\n\n'
 
 
 async def test_a_silent_worker_is_reported_lost(redis_client: redis_asyncio.Redis) -> None:
-    hooks = Hooks()
-    frames = await asyncio.wait_for(
-        relay(redis_client, [TurnEvent(seq=1, kind="started"), event(2, "a")], hooks), 5
+    frames, outcome = await asyncio.wait_for(
+        relay_with_outcome(redis_client, [TurnEvent(seq=1, kind="started"), event(2, "a")]), 5
     )
-    assert b'"allow_retry":true' in frames[-1] and b"stopped responding" in frames[-1]
-    assert hooks.calls == ["worker_lost"]
+    assert b"".join(frames) == b'id: t1:2\ndata: {"type":"a"}\n\n'
+    assert outcome == "worker_lost"
 
 
 async def relay_published(
@@ -104,7 +96,7 @@ async def relay_published(
     await log.append_many("t2", logged)
     notifier = TurnEventNotifier(redis_client)
     inbox = notifier.watch("t2")
-    frames = relay_turn("t2", inbox, log, notifier, Hooks().hooks(), POLICY)
+    frames = TurnRelay("t2", inbox, log, notifier, POLICY).frames()
     first = await anext(frames)  # the relay has read the log and relayed it
     if logged_unpublished:
         await log.append_many("t2", logged_unpublished)
@@ -156,7 +148,7 @@ async def test_a_relay_far_behind_reads_the_log_instead_of_holding_everything(
     for start in range(0, len(turn), 100):  # published while the client was not reading
         inbox.deliver(turn[start : start + 100])
         assert inbox.buffered <= TurnInbox.MAX_BUFFERED
-    frames = relay_turn("t3", inbox, log, notifier, Hooks().hooks(), POLICY)
+    frames = TurnRelay("t3", inbox, log, notifier, POLICY).frames()
     body = b"".join([frame async for frame in frames])
     assert body.count(b"data: ") == 3000
     assert body.index(b'"e2"') < body.index(b'"e1500"') < body.index(b'"e3001"')

@@ -28,8 +28,9 @@ OPEN_STREAMS = Gauge(
 TURNS = Counter(
     "taskchat_turns",
     "Turns relayed by this gateway, by how the stream ended: completed (the worker's end "
-    "marker), no_worker (not picked up in time), worker_lost (heartbeats stopped), "
-    "client_gone (the browser left first).",
+    "marker), cancelled (ended by a cancel), no_worker (not picked up in time), worker_lost "
+    "(heartbeats stopped), gap (an event went missing), log_lost (the event log could not be "
+    "read), client_gone (the browser left first).",
     ["outcome"],
 )
 PICKUP_SECONDS = Histogram(
@@ -55,7 +56,9 @@ WORKER_CAPACITY = Gauge(
     "Turns the live workers can run at once (WORKER_MAX_TURNS each).",
 )
 
-TurnOutcome = Literal["completed", "no_worker", "worker_lost", "client_gone"]
+TurnOutcome = Literal[
+    "completed", "cancelled", "no_worker", "worker_lost", "gap", "log_lost", "client_gone"
+]
 TEXT_DELTA_MARKER = b'"assistant_message.content_part.text_delta"'
 """How a text delta event's JSON starts its update type: a substring test, not a parse."""
 

@@ -25,6 +25,21 @@ def seconds_until_next_day(now: datetime) -> int:
     return int((tomorrow - now).total_seconds()) + 1
 
 
+def day_counter(user_id: str, now: datetime) -> str:
+    """The Redis key counting `user_id`'s messages on the UTC day of `now`."""
+    return keys.daily_messages(user_id, now.date().isoformat())
+
+
+def quota_exhausted(limit: int, now: datetime) -> TooManyRequestsError:
+    """The refusal of a message beyond today's `limit` (429, retry at midnight UTC)."""
+    wait_s = seconds_until_next_day(now)
+    return TooManyRequestsError(
+        f"You have sent your {limit} messages for today; the quota resets at "
+        f"midnight UTC (in {wait_s // 3600} h {wait_s % 3600 // 60} min).",
+        retry_after_s=wait_s,
+    )
+
+
 class DailyMessageQuota:
     def __init__(self, redis: Redis, limit: int) -> None:
         self._redis = redis
@@ -33,19 +48,12 @@ class DailyMessageQuota:
     async def take(self, user_id: str) -> None:
         """Count one message for today, or raise `TooManyRequestsError` (nothing counted)."""
         now = datetime.now(UTC)
-        key = keys.daily_messages(user_id, now.date().isoformat())
         used = await self._redis.eval(  # type: ignore[misc]
-            _TAKE, 1, key, str(self._limit), str(keys.DAILY_QUOTA_TTL_S)
+            _TAKE, 1, day_counter(user_id, now), str(self._limit), str(keys.DAILY_QUOTA_TTL_S)
         )
         if int(used) < 0:
-            wait_s = seconds_until_next_day(now)
-            raise TooManyRequestsError(
-                f"You have sent your {self._limit} messages for today; the quota resets at "
-                f"midnight UTC (in {wait_s // 3600} h {wait_s % 3600 // 60} min).",
-                retry_after_s=wait_s,
-            )
+            raise quota_exhausted(self._limit, now)
 
     async def give_back(self, user_id: str) -> None:
         """Undo `take` for a message that was never queued."""
-        key = keys.daily_messages(user_id, datetime.now(UTC).date().isoformat())
-        await self._redis.decr(key)
+        await self._redis.decr(day_counter(user_id, datetime.now(UTC)))

@@ -3,7 +3,7 @@
 One pub/sub subscription per gateway process, whatever the number of open streams. Pub/sub is
 at-most-once, so what it delivers is a fast path, never the only one: a relay reads the turn's log
 itself when it starts, when the entries it is handed skip a number, after a silence, and after
-the subscription was lost (see `turn_relay.py`).
+the subscription was lost (see `relay.py`).
 """
 
 from __future__ import annotations

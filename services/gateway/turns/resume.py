@@ -4,7 +4,9 @@ Every event the gateway relays has an SSE id `<turn id>:<seq>`. A client whose c
 (or whose gateway restarted) sends the last id it got, either by repeating `POST /chatkit` with a
 `Last-Event-ID` header or with `GET /chatkit/turns/{turn_id}/events` (what `EventSource` does by
 itself), and receives exactly the events after it, then the rest of the turn live. Only the turn's
-author may re-join; anyone else gets the same 404 as for a turn that never existed.
+author may re-join; anyone else gets the same 404 as for a turn that never existed. A re-join takes
+one of the user's stream slots while it relays (429 when none is left), and the stream of a turn
+that was cancelled ends with a notice saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from services.gateway.resources import GatewayResources
-from services.gateway.turn_relay import SSE_HEADERS
+from services.gateway.turns.error_events import SSE_HEADERS
 from shared.errors import InvalidInputError, NotFoundError
 from shared.request_context import RequestContext
 
@@ -40,8 +42,9 @@ async def rejoin_stream(
     origin = await resources.turns.origin(turn_id)
     if origin is None or origin.user_id != context.user_id:
         raise NotFoundError("No such turn, or its events have expired.")
+    frames = await resources.streams.rejoin(turn_id, origin.user_id, origin.thread_id, after_seq)
     return Stream(
-        resources.streams.rejoin(turn_id, origin.thread_id, after_seq),
+        frames,
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "X-Turn-Id": turn_id},
     )

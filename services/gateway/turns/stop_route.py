@@ -18,12 +18,12 @@ from litestar.params import FromPath
 from pydantic import BaseModel
 
 from services.gateway.resources import GatewayResources
+from services.gateway.turns.cancelling import NO_SUCH_TURN, cancel_turn
 from shared.errors import NotFoundError
 from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
 
 _TURN_ID = re.compile(r"^[0-9a-f]{32}$")
-NO_SUCH_TURN = "No such turn, or it ended long ago."
 
 
 class StopRequested(BaseModel):
@@ -39,10 +39,6 @@ async def stop_turn(
 ) -> StopRequested:
     if _TURN_ID.match(turn_id) is None:
         raise NotFoundError(NO_SUCH_TURN)
-    origin = await resources.turns.origin(turn_id)
-    if origin is None or origin.user_id != request_context.user_id:
-        raise NotFoundError(NO_SUCH_TURN)
     bind_log_context(turn_id=turn_id)
-    # The worker running it (or the one that picks it up later) saves what was streamed so far.
-    await resources.turns.cancel(turn_id)
+    await cancel_turn(resources.turns, turn_id, request_context.user_id)
     return StopRequested(turn_id=turn_id)
