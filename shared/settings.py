@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from shared.auth.public_keys import load_public_key
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
-DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
 
 T = TypeVar("T")
 

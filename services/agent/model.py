@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from services.agent.gemini.completions import GeminiCompletions
 from services.agent.gemini.model import GeminiChatCompletionsModel
-from services.agent.gemini.signatures import SignatureStore
+from services.agent.gemini.signatures import SignatureScope, SignatureStore
 from shared.settings import GeminiSettings
 
 
@@ -25,14 +25,27 @@ class GeminiModels:
         self._completions = GeminiCompletions(self._client, settings, SignatureStore(redis))
         self._models: dict[str, GeminiChatCompletionsModel] = {}
 
-    def get(self, name: str | None = None) -> GeminiChatCompletionsModel:
-        """The model called `name` (default: `GEMINI_MODEL`); the gateway has checked the name
-        against `GEMINI_ALLOWED_MODELS`, and an unknown one falls back to the default."""
+    def _name(self, name: str | None) -> str:
+        # The gateway has checked the name against `GEMINI_ALLOWED_MODELS`; an unknown one
+        # falls back to the default.
         if name is None or name not in self.settings.allowed_models:
-            name = self.settings.model
+            return self.settings.model
+        return name
+
+    def get(self, name: str | None = None) -> GeminiChatCompletionsModel:
+        """The model called `name` (default: `GEMINI_MODEL`), outside any thread: it keeps no
+        thought signatures. A turn uses `for_thread`."""
+        name = self._name(name)
         if name not in self._models:
             self._models[name] = GeminiChatCompletionsModel(name, self._client, self._completions)
         return self._models[name]
+
+    def for_thread(self, name: str | None, scope: SignatureScope) -> GeminiChatCompletionsModel:
+        """The model for one turn of `scope`'s thread: its thought signatures are kept in, and
+        restored from, that thread only. Cheap to make; one per turn."""
+        return GeminiChatCompletionsModel(
+            self._name(name), self._client, self._completions.for_thread(scope)
+        )
 
     async def complete_text(
         self, messages: list[dict[str, str]], *, max_tokens: int, timeout_s: float = 10.0

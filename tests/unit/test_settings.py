@@ -16,12 +16,12 @@ BASE = {
 
 def test_defaults() -> None:
     settings = Settings.from_env(BASE)
-    assert settings.gemini.model == "gemini-2.5-flash"
+    assert settings.gemini.model == "gemini-3.8-flash"
     assert settings.gemini.base_url == "https://generativelanguage.googleapis.com/v1beta/openai/"
     assert settings.auth.cookie_name == "auth_token"
     assert (settings.gateway.host, settings.gateway.port) == ("127.0.0.1", 8000)
     assert settings.agent.max_tool_rounds == 10
-    assert settings.gemini.allowed_models == ("gemini-2.5-flash",)
+    assert settings.gemini.allowed_models == ("gemini-3.8-flash",)
 
 
 def test_every_problem_is_reported_together() -> None:
@@ -56,7 +56,7 @@ def test_reasoning_effort_and_thinking_budget_exclude_each_other() -> None:
 
 def test_allowed_models_always_include_the_default() -> None:
     settings = Settings.from_env({**BASE, "GEMINI_ALLOWED_MODELS": "gemini-2.5-pro, gemini-3-pro"})
-    assert settings.gemini.allowed_models == ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-3-pro")
+    assert settings.gemini.allowed_models == ("gemini-3.8-flash", "gemini-2.5-pro", "gemini-3-pro")
 
 
 def test_missing_prompt_file_is_reported() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from services.agent.gemini.signatures import SignatureStore
+from services.agent.gemini.schema import GeminiToolSchemas
+from services.agent.gemini.signatures import SignatureScope, SignatureStore
 from shared.settings import GeminiSettings
 
 # Gemini answers 400 to any top-level field it does not know.
@@ -35,18 +36,25 @@ def _unsigned_call_ids(messages: list[dict[str, Any]]) -> list[str]:
 
 
 async def prepare_request(
-    kwargs: dict[str, Any], settings: GeminiSettings, signatures: SignatureStore
+    kwargs: dict[str, Any],
+    settings: GeminiSettings,
+    signatures: SignatureStore,
+    scope: SignatureScope | None,
+    schemas: GeminiToolSchemas,
 ) -> dict[str, Any]:
-    """A copy of the SDK's `create` arguments, cleaned for Gemini, with signatures restored."""
+    """A copy of the SDK's `create` arguments, cleaned for Gemini: tool schemas in Gemini's
+    subset, the signatures of `scope`'s thread restored (none without a scope)."""
     prepared = {k: v for k, v in kwargs.items() if k not in REJECTED_FIELDS}
+    if "tools" in prepared:
+        prepared["tools"] = schemas.tools(prepared["tools"])
     for key, value in thinking_fields(settings).items():
         if key == "extra_body":
             value = {**(prepared.get("extra_body") or {}), **value}
         prepared[key] = value
 
     messages = prepared.get("messages")
-    if isinstance(messages, list):
-        found = await signatures.load(_unsigned_call_ids(messages))
+    if isinstance(messages, list) and scope is not None:
+        found = await signatures.load(scope, _unsigned_call_ids(messages))
         if found:
             messages = copy.deepcopy(messages)
             for message in messages:
