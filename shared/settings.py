@@ -14,6 +14,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth.public_keys import load_public_key
+from shared.gemini_models import setting_problems as model_setting_problems
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
@@ -497,6 +498,12 @@ class Settings:
             gemini,
             allowed_models=tuple(dict.fromkeys((gemini.model, *r.csv("GEMINI_ALLOWED_MODELS")))),
         )
+        for model in gemini.allowed_models:
+            r.problems += model_setting_problems(
+                model,
+                reasoning_effort=gemini.reasoning_effort,
+                thinking_budget=gemini.thinking_budget,
+            )
         if gemini.reasoning_effort is not None and (
             gemini.thinking_budget is not None or gemini.include_thoughts
         ):

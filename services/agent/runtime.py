@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from dataclasses import dataclass
 
 from agents import Agent, ModelSettings, set_tracing_disabled
@@ -15,7 +16,7 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import dated_instructions, load_system_prompt
 from services.agent.liveness import beat_forever
 from services.agent.mcp_servers import McpServers, connect_mcp_servers
-from services.agent.model import GeminiModels
+from services.agent.model import GeminiModels, warn_about_retiring_models
 from services.agent.observability.health_server import WorkerHealthServer
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import task_tools
@@ -80,6 +81,7 @@ def build_agent(
 async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
     # The SDK would otherwise try to export traces to OpenAI; we never send data there.
     set_tracing_disabled(True)
+    warn_about_retiring_models(settings.gemini, dt.date.today())
     pool = await create_pool(settings.database)
     mcp_servers = McpServers(manager=None, active=[])
     try:

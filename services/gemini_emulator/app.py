@@ -36,7 +36,7 @@ from services.gemini_emulator.responses import (
     stream_response,
     streamed_chunks,
 )
-from services.gemini_emulator.rules import choose_reply
+from services.gemini_emulator.rules import TextReply, choose_reply
 from services.gemini_emulator.signatures import (
     check_signatures,
     check_tool_messages,
@@ -93,10 +93,12 @@ async def chat_completions(
         )
         pacing = pacing_for(request.headers, config)
         # A failure the request asks for itself does not consume the queued ones.
-        failure = (
-            requested_failure(request.headers.get(FAIL_HEADER), last_user_text(messages))
-            or emulator.next_failure()
-        )
+        after_tool = bool(messages) and messages[-1].get("role") == "tool"
+        failure = requested_failure(
+            request.headers.get(FAIL_HEADER), last_user_text(messages)
+        ) or emulator.next_failure(ends_with_tool_result=after_tool)
+        if failure is FailureMode.EMPTY_AFTER_TOOL and not after_tool:
+            failure = None
     except (UnknownFailureMode, ValueError) as exc:
         return refuse(400, str(exc))
     problem = check_tool_messages(messages)
@@ -109,7 +111,13 @@ async def chat_completions(
     if failure is not None and failure.http_status is not None:
         retry_after = config.retry_after_s if failure is FailureMode.RATE_LIMITED else None
         return refuse(failure.http_status, failure=failure, retry_after_s=retry_after)
-    reply = choose_reply(messages, body.get("tools"))
+    reply = (
+        TextReply("")
+        if failure is FailureMode.EMPTY_AFTER_TOOL
+        else choose_reply(messages, body.get("tools"))
+    )
+    if isinstance(reply, TextReply) and reply.text and thinking_crowds_out_answer(body, profile):
+        failure = FailureMode.LENGTH
     meta = new_meta(body["model"], request_text_length(messages))
     if body.get("stream") is True:
         chunks = stream_chunks(
@@ -121,6 +129,15 @@ async def chat_completions(
     completion = completion_body(meta, reply, behaviour, emulator.signing_key, issue)
     entry["response"] = logged_completion(delivered_completion(meta, completion, failure), failure)
     return await completion_response(meta, completion, reply, pacing, failure)
+
+
+def thinking_crowds_out_answer(body: dict[str, Any], profile: ModelProfile | None) -> bool:
+    """Thinking tokens count against `max_tokens`: a small cap on a thinking model leaves no
+    room for visible text, and the answer ends with `finish_reason: "length"` and no content."""
+    cap = body.get("max_tokens", body.get("max_completion_tokens"))
+    if profile is None or not isinstance(cap, int):
+        return False
+    return cap < profile.thinking_tokens(body)
 
 
 def call_issue(profile: ModelProfile | None, messages: list[Any]) -> CallIssue:

@@ -14,8 +14,9 @@ Levels per model are the ones Google's model guides list (docs/gemini.md has the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 Family = Literal["gemini-3", "gemini-2.5"]
 
@@ -34,6 +35,11 @@ THINKING_LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "gemini-3-pro-preview": ("low", "high"),
 }
 """Gemini 3 models with the thinking levels each takes; other Gemini 3 names take low/high."""
+
+THINKING_TOKENS: Final = {"none": 0, "minimal": 0, "low": 64, "medium": 256, "high": 1024}
+DEFAULT_THINKING_TOKENS: Final = 256
+"""Tokens thought per level (made up, in the right order); unset = dynamic thinking, as much as
+"medium". They count against `max_tokens`, as Gemini's thinking tokens do."""
 
 MODEL_IDS: Final = (*THINKING_LEVELS, "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro")
 """What `GET /models` lists."""
@@ -66,6 +72,23 @@ class ModelProfile:
         if self.family != "gemini-3":
             return ()
         return THINKING_LEVELS.get(_base_name(self.model), ("low", "high"))
+
+    def thinking_tokens(self, body: Mapping[str, Any]) -> int:
+        """Tokens the emulated model spends thinking before it answers `body`."""
+        extra = body.get("extra_body")
+        google = extra.get("google") if isinstance(extra, Mapping) else None
+        config = google.get("thinking_config") if isinstance(google, Mapping) else None
+        if isinstance(config, Mapping):
+            budget = config.get("thinking_budget")
+            if isinstance(budget, int) and budget >= 0:
+                return budget
+            level = config.get("thinking_level")
+            if isinstance(level, str):
+                return THINKING_TOKENS.get(level.lower(), DEFAULT_THINKING_TOKENS)
+        effort = body.get("reasoning_effort")
+        if isinstance(effort, str):
+            return THINKING_TOKENS.get(effort, DEFAULT_THINKING_TOKENS)
+        return DEFAULT_THINKING_TOKENS
 
     @property
     def takes_thinking_budget(self) -> bool:

@@ -77,8 +77,8 @@ def check_thinking(body: Mapping[str, Any], profile: ModelProfile) -> list[str]:
         for name in config
         if name not in _THINKING_CONFIG_FIELDS
     ]
-    if effort is not None:
-        problems.append("reasoning_effort and thinking_config cannot both be set.")
+    if effort is not None and ("thinking_budget" in config or "thinking_level" in config):
+        problems.append("reasoning_effort and thinking_config cannot both set the thinking.")
     if "thinking_budget" in config and "thinking_level" in config:
         problems.append("You can only set one of thinking budget and thinking level.")
     level = config.get("thinking_level")

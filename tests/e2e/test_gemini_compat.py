@@ -372,3 +372,46 @@ def test_colliding_call_ids_in_two_threads_never_exchange_signatures(
     finally:
         for chat in clients.values():
             chat.close()
+
+
+def test_an_empty_answer_after_a_tool_result_is_asked_again(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("empty_after_tool", count=1)
+    turn = client.create_thread("add task ask me twice")
+    assert_no_error(turn)
+    answer = turn.assistant_text()
+    assert answer.startswith("Done: I added task #") and answer.endswith("'ask me twice'.")
+    answers = [e["response"]["text"] for e in emulator.agent_requests()]
+    assert answers == ["", "", answer]  # the tool call, the empty answer, the one asked again
+
+
+def test_two_empty_answers_after_a_tool_result_become_an_honest_message(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("empty_after_tool", count=2)
+    turn = client.create_thread("add task never answered")
+    assert_no_error(turn)
+    text = turn.assistant_text()
+    assert text.startswith("The assistant ran its tools but gave no answer"), text
+    assert "create_task: " in text and "never answered" in text
+    stored = client.request(
+        {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+    ).json()
+    messages = [i for i in stored["items"]["data"] if i["type"] == "assistant_message"]
+    assert [m["content"][0]["text"] for m in messages] == [text]
+
+
+def test_titles_come_from_the_model_despite_thinking(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    """Thinking tokens count against `max_tokens`: a title call capped at a few tokens would get
+    no text from a thinking model, and every thread would be named after its first words."""
+    turn = client.create_thread("please remember the milk today")
+    assert_no_error(turn)
+    thread = client.request(
+        {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+    ).json()
+    assert thread["title"] == "Please Remember The Milk Today"  # the emulator's title
+    (title_call,) = [e for e in emulator.requests() if not e["request"].get("tools")]
+    assert title_call["response"]["failure"] is None

@@ -115,3 +115,33 @@ def test_bad_observability_settings_are_named() -> None:
     problems = "\n".join(caught.value.problems)
     for name in ("LOG_LEVEL", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "WORKER_HEALTH_PORT"):
         assert name in problems
+
+
+def test_model_settings_are_checked_per_model_family() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(
+            {
+                **BASE,
+                "GEMINI_MODEL": "gemini-3.8-flash",
+                "GEMINI_ALLOWED_MODELS": "gemini-2.5-flash",
+                "GEMINI_REASONING_EFFORT": "minimal",
+            }
+        )
+    assert raised.value.problems == [
+        "GEMINI_REASONING_EFFORT=minimal is not accepted by gemini-3.8-flash "
+        "(it takes low, medium, high)",
+        "GEMINI_REASONING_EFFORT=minimal is not accepted by gemini-2.5-flash "
+        "(it takes none, low, medium, high)",
+    ]
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({**BASE, "GEMINI_THINKING_BUDGET": "512"})
+    assert raised.value.problems == [
+        "GEMINI_THINKING_BUDGET is for Gemini 2.5 models; gemini-3.8-flash takes a thinking "
+        "level: set GEMINI_REASONING_EFFORT (low, medium, high) instead"
+    ]
+    budget = Settings.from_env({**BASE, "GEMINI_MODEL": "gemini-2.5-flash",
+                                "GEMINI_THINKING_BUDGET": "512"})  # fmt: skip
+    assert budget.gemini.thinking_budget == 512
+    # A model we do not know (a tuned one) is not second-guessed.
+    tuned = Settings.from_env({**BASE, "GEMINI_MODEL": "tuned-x", "GEMINI_REASONING_EFFORT": "low"})
+    assert tuned.gemini.reasoning_effort == "low"

@@ -13,6 +13,7 @@ from openai._base_client import make_request_options  # what `create` itself use
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from services.agent.gemini.chunk_stream import ChunkStream
+from services.agent.gemini.empty_answer import without_empty_answers
 from services.agent.gemini.errors import ModelStreamCutError, from_openai_error
 from services.agent.gemini.request import prepare_request
 from services.agent.gemini.retry import retry_delay_s
@@ -60,11 +61,29 @@ class GeminiCompletions:
         request = await prepare_request(
             kwargs, self._settings, self._signatures, self._scope, self._schemas
         )
+        response = await self._post_with_retries(request)
+        if isinstance(response, ChatCompletion):
+            return response
+        return without_empty_answers(
+            self._stream(response),
+            lambda: self._retry_stream(request),
+            request.get("messages"),
+            on_empty=lambda: record_model_error("empty_answer"),
+        )
+
+    async def _retry_stream(self, request: dict[str, Any]) -> AsyncIterator[ChatCompletionChunk]:
+        response = await self._post_with_retries(request)
+        if isinstance(response, ChatCompletion):
+            raise TypeError("a streaming request returned a whole completion")
+        return self._stream(response)
+
+    async def _post_with_retries(
+        self, request: dict[str, Any]
+    ) -> ChatCompletion | openai.AsyncStream[ChatCompletionChunk]:
         attempt = 0
         while True:
             try:
-                response = await self._post(request)
-                break
+                return await self._post(request)
             except openai.APIConnectionError:
                 record_model_error("connection")
                 raise
@@ -81,9 +100,6 @@ class GeminiCompletions:
                 logger.warning("%s; retry %d in %.2fs", error, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
-        if isinstance(response, ChatCompletion):
-            return response
-        return self._stream(response)
 
     async def _post(
         self, request: dict[str, Any]

@@ -47,7 +47,11 @@ async def prepare_request(
     prepared = {k: v for k, v in kwargs.items() if k not in REJECTED_FIELDS}
     if "tools" in prepared:
         prepared["tools"] = schemas.tools(prepared["tools"])
-    for key, value in thinking_fields(settings).items():
+    # A side call that chose its own thinking (a title) keeps it: the configured thinking is
+    # for answers, and `reasoning_effort` with a thinking config is refused.
+    chosen = prepared.get("reasoning_effort")
+    configured = {} if isinstance(chosen, str) else thinking_fields(settings)
+    for key, value in configured.items():
         if key == "extra_body":
             value = {**(prepared.get("extra_body") or {}), **value}
         prepared[key] = value
