@@ -20,7 +20,7 @@ import pytest
 from chatkit.types import ClientToolCallItem
 from redis.asyncio import Redis
 
-from services.agent.gemini.signatures import SignatureScope, SignatureStore
+from services.agent.gemini.signatures import SignatureScope, SignatureStore, call_key
 from shared.db.pool import create_pool
 from shared.settings import DEFAULT_GEMINI_MODEL, DatabaseSettings
 from shared.usage.repository import UsageRepository
@@ -268,7 +268,9 @@ def test_signature_goes_back_after_a_client_tool_call(
     redis_client = Redis.from_url(system.env["REDIS_URL"])
     signature = issued["extra_content"]["google"]["thought_signature"]
     scope = SignatureScope(user_id=client_user(client), thread_id=thread_id)
-    asyncio.run(_save_signature(redis_client, scope, issued["id"], signature))
+    function = issued["function"]
+    key = call_key(issued["id"], function["name"], function["arguments"])
+    asyncio.run(_save_signature(redis_client, scope, key, signature))
     seed_items(
         system.env["DATABASE_URL"],
         client_user(client),
@@ -298,10 +300,10 @@ def test_signature_goes_back_after_a_client_tool_call(
 
 
 async def _save_signature(
-    redis_client: Redis, scope: SignatureScope, call_id: str, signature: str
+    redis_client: Redis, scope: SignatureScope, key: str, signature: str
 ) -> None:
     try:
-        await SignatureStore(redis_client).save(scope, {call_id: signature})
+        await SignatureStore(redis_client).save(scope, {key: signature})
     finally:
         await redis_client.aclose()
 

@@ -11,7 +11,7 @@ from services.agent.gemini.errors import gemini_error_detail
 from services.agent.gemini.request import REJECTED_FIELDS, prepare_request, thinking_fields
 from services.agent.gemini.retry import retry_delay_s
 from services.agent.gemini.schema import GeminiToolSchemas
-from services.agent.gemini.signatures import SignatureStore
+from services.agent.gemini.signatures import SignatureStore, call_key
 from shared.settings import GeminiSettings
 
 
@@ -87,3 +87,12 @@ def test_the_fallback_for_an_unanswered_tool_result_quotes_the_results() -> None
     assert text.startswith("The assistant ran its tools but gave no answer")
     assert 'create_task: {"task": {"id": 3}}; list_tasks: ' in text
     assert text.endswith("...") and len(text) < 400
+
+
+def test_a_signature_is_filed_under_its_call_not_just_its_id() -> None:
+    # A thread longer than the history window can see an id again, for another call.
+    key = call_key("call_4162774", "create_task", '{"title": "milk"}')
+    assert key == call_key("call_4162774", "create_task", '{"title":"milk"}')  # same JSON
+    assert key != call_key("call_4162774", "create_task", '{"title":"eggs"}')
+    assert key != call_key("call_4162774", "delete_task", '{"title":"milk"}')
+    assert key.startswith("call_4162774:")

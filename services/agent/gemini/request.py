@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from services.agent.gemini.schema import GeminiToolSchemas
-from services.agent.gemini.signatures import SignatureScope, SignatureStore
+from services.agent.gemini.signatures import SignatureScope, SignatureStore, call_key
 from shared.settings import GeminiSettings
 
 # Gemini answers 400 to any top-level field it does not know.
@@ -25,14 +25,23 @@ def thinking_fields(settings: GeminiSettings) -> dict[str, Any]:
     return {"extra_body": {"extra_body": {"google": {"thinking_config": config}}}} if config else {}
 
 
-def _unsigned_call_ids(messages: list[dict[str, Any]]) -> list[str]:
-    ids = []
+def _key_of(call: dict[str, Any]) -> str | None:
+    function = call.get("function") or {}
+    if not call.get("id"):
+        return None
+    return call_key(
+        str(call["id"]), str(function.get("name", "")), str(function.get("arguments", ""))
+    )
+
+
+def _unsigned_call_keys(messages: list[dict[str, Any]]) -> list[str]:
+    keys = []
     for message in messages:
         for call in message.get("tool_calls") or []:
             google = (call.get("extra_content") or {}).get("google") or {}
-            if not google.get("thought_signature") and call.get("id"):
-                ids.append(call["id"])
-    return ids
+            if not google.get("thought_signature") and (key := _key_of(call)) is not None:
+                keys.append(key)
+    return keys
 
 
 async def prepare_request(
@@ -58,15 +67,16 @@ async def prepare_request(
 
     messages = prepared.get("messages")
     if isinstance(messages, list) and scope is not None:
-        found = await signatures.load(scope, _unsigned_call_ids(messages))
+        found = await signatures.load(scope, _unsigned_call_keys(messages))
         if found:
             messages = copy.deepcopy(messages)
             for message in messages:
                 for call in message.get("tool_calls") or []:
-                    if call.get("id") in found:
+                    signature = found.get(_key_of(call) or "")
+                    if signature is not None:
                         call["extra_content"] = {
                             **(call.get("extra_content") or {}),
-                            "google": {"thought_signature": found[call["id"]]},
+                            "google": {"thought_signature": signature},
                         }
             prepared["messages"] = messages
     return prepared

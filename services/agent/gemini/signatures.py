@@ -9,12 +9,16 @@ request.
 
 Gemini 3's tool call ids are short and unique only within one conversation (`call_4162774`), so
 a call id alone names nothing: signatures live in one Redis hash per thread (and user), and a
-request is only ever filled from the hash of the thread it belongs to. A model call made outside
-a thread (a title) has no scope, and neither saves nor loads signatures.
+request is only ever filled from the hash of the thread it belongs to. Within the hash a
+signature is filed under its call's id, name and arguments (`call_key`): a thread longer than the
+history window can see an id again, for another call. A model call made outside a thread (a
+title) has no scope, and neither saves nor loads signatures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,25 +41,37 @@ class SignatureScope:
         return f"{PREFIX}:thought-signatures:{self.thread_id}:{self.user_id}"
 
 
+def call_key(call_id: str, name: str, arguments: str) -> str:
+    """Where a call's signature is filed in its thread's hash."""
+    try:
+        canonical = json.dumps(json.loads(arguments), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = arguments
+    digest = hashlib.sha256(f"{name}\x00{canonical}".encode()).hexdigest()[:24]
+    return f"{call_id}:{digest}"
+
+
 class SignatureStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
     async def save(self, scope: SignatureScope, signatures: Mapping[str, str]) -> None:
+        """File `signatures` (keyed by `call_key`) in `scope`'s thread."""
         if not signatures:
             return
         key = scope.key()
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={call_id: sig.encode() for call_id, sig in signatures.items()})
+            pipe.hset(key, mapping={call: sig.encode() for call, sig in signatures.items()})
             pipe.expire(key, SIGNATURE_TTL_S)
             await pipe.execute()
 
-    async def load(self, scope: SignatureScope, call_ids: Sequence[str]) -> dict[str, str]:
-        if not call_ids:
+    async def load(self, scope: SignatureScope, call_keys: Sequence[str]) -> dict[str, str]:
+        """The signatures filed under `call_keys` (from `call_key`) in `scope`'s thread."""
+        if not call_keys:
             return {}
-        values: list[object] = await self._redis.hmget(scope.key(), list(call_ids))  # type: ignore[misc]
+        values: list[object] = await self._redis.hmget(scope.key(), list(call_keys))  # type: ignore[misc]
         return {
-            call_id: value.decode()
-            for call_id, value in zip(call_ids, values, strict=True)
+            key: value.decode()
+            for key, value in zip(call_keys, values, strict=True)
             if isinstance(value, bytes)
         }
