@@ -101,6 +101,12 @@ async def _until_visible(
     return False
 
 
+async def _close(stream: AsyncIterator[ChatCompletionChunk]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 async def without_empty_answers(
     first: AsyncIterator[ChatCompletionChunk],
     retry: Callable[[], Awaitable[AsyncIterator[ChatCompletionChunk]]],
@@ -110,24 +116,29 @@ async def without_empty_answers(
     """`first`'s chunks; an empty answer after a tool result is asked once more (`retry`) and
     then replaced by `fallback_text`; an empty answer cut at `max_tokens` is an error."""
     stream = first
-    for attempt in range(2):
-        held: list[ChatCompletionChunk] = []
-        if await _until_visible(stream, held):
-            for chunk in held:
-                yield chunk
-            async for chunk in stream:
-                yield chunk
-            return
-        finish = _finish_reason(held)
-        if finish == "length":
-            raise ModelOutputTruncatedError()
-        if not (finish == "stop" and ends_with_tool_result(messages)):
-            for chunk in held:
-                yield chunk
-            return
-        on_empty()
-        if attempt == 0:
-            stream = await retry()
+    try:
+        for attempt in range(2):
+            held: list[ChatCompletionChunk] = []
+            if await _until_visible(stream, held):
+                for chunk in held:
+                    yield chunk
+                async for chunk in stream:
+                    yield chunk
+                return
+            finish = _finish_reason(held)
+            if finish == "length":
+                raise ModelOutputTruncatedError()
+            if not (finish == "stop" and ends_with_tool_result(messages)):
+                for chunk in held:
+                    yield chunk
+                return
+            on_empty()
+            if attempt == 0:
+                await _close(stream)
+                stream = await retry()
+    finally:
+        # The consumer may leave mid-answer (a cancelled turn): the model call closes now.
+        await _close(stream)
     assert isinstance(messages, list)  # ends_with_tool_result checked it
     template = held[-1] if held else None
     text = fallback_text(messages)
