@@ -21,6 +21,7 @@ from chatkit.types import (
 )
 
 from services.agent.agent_context import TaskAgentContext
+from services.agent.gemini.signatures import SignatureScope
 from services.agent.history import HistoryConverter
 from services.agent.item_ids import with_unique_item_ids
 from services.agent.model import GeminiModels
@@ -73,7 +74,11 @@ class AgentChatKitServer(ChatKitServerBase):
             thread=thread, store=self.store, request_context=context, tasks=self.tasks
         )
         options = input_user_message.inference_options if input_user_message else None
-        model = self.models.get(options.model if options else None)
+        # Thought signatures stay within this thread: Gemini 3's call ids repeat across threads.
+        model = self.models.for_thread(
+            options.model if options else None,
+            SignatureScope(user_id=context.user_id, thread_id=thread.id),
+        )
         history = await self.postgres.load_recent_items(
             thread.id, self.settings.history_items, context
         )

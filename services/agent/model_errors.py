@@ -6,6 +6,7 @@ import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
 from chatkit.errors import CustomStreamError
 
+from services.agent.gemini.empty_answer import ModelOutputTruncatedError
 from services.agent.gemini.errors import ModelError, ModelStreamCutError
 
 BUSY = "The assistant is busy, try again in a moment."
@@ -28,6 +29,8 @@ def to_stream_error(exc: Exception, *, max_rounds: int) -> CustomStreamError | N
     match exc:
         case ModelStreamCutError():
             return CustomStreamError(CUT_OFF, allow_retry=True)
+        case ModelOutputTruncatedError():
+            return CustomStreamError(TRUNCATED, allow_retry=True)
         case ModelError(retryable=True):
             return CustomStreamError(BUSY, allow_retry=True)
         case ModelError():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import dated_instructions, load_system_prompt
 from services.agent.liveness import beat_forever
 from services.agent.mcp_servers import McpServers, connect_mcp_servers
-from services.agent.model import GeminiModels
+from services.agent.model import GeminiModels, warn_about_retiring_models
 from services.agent.observability.health_server import WorkerHealthServer
 from services.agent.running_turns import RunningTurns
 from services.agent.tools.task_tools import task_tools
@@ -72,6 +73,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
     exit, close what was opened, in reverse order."""
     # The SDK would otherwise try to export traces to OpenAI; we never send data there.
     set_tracing_disabled(True)
+    warn_about_retiring_models(settings.gemini, dt.date.today())
     async with contextlib.AsyncExitStack() as opened:
         tracing = build_tracing(settings.observability, "taskchat-worker")
         opened.callback(tracing.shutdown)

@@ -13,7 +13,7 @@ from litestar import Litestar, Request, Response, Router, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 
 from services.gemini_emulator.behaviour import BEHAVIOUR_HEADER, BehaviourError, parse_header
-from services.gemini_emulator.chunks import completion_body, new_meta, stream_chunks
+from services.gemini_emulator.chunks import CallIssue, completion_body, new_meta, stream_chunks
 from services.gemini_emulator.config import EmulatorConfig
 from services.gemini_emulator.errors import error_body, error_response
 from services.gemini_emulator.failures import (
@@ -23,26 +23,29 @@ from services.gemini_emulator.failures import (
     parse_mode,
     requested_failure,
 )
-from services.gemini_emulator.messages import last_user_text, request_text_length
+from services.gemini_emulator.messages import (
+    last_user_text,
+    request_text_length,
+    tool_call_count,
+)
 from services.gemini_emulator.pacing import pacing_for
+from services.gemini_emulator.profiles import MODEL_IDS, ModelProfile, profile_for
 from services.gemini_emulator.responses import (
     completion_response,
     delivered_completion,
     stream_response,
     streamed_chunks,
 )
-from services.gemini_emulator.rules import choose_reply
-from services.gemini_emulator.signatures import check_signatures, check_tool_messages
+from services.gemini_emulator.rules import TextReply, choose_reply
+from services.gemini_emulator.signatures import (
+    check_signatures,
+    check_tool_messages,
+    conversation_fingerprint,
+)
 from services.gemini_emulator.state import EmulatorState
 from services.gemini_emulator.validation import validate_chat_request
 
 BASE_PATH = "/v1beta/openai"
-MODEL_IDS = (
-    "models/gemini-2.5-flash",
-    "models/gemini-2.5-flash-lite",
-    "models/gemini-2.5-pro",
-    "models/gemini-2.0-flash",
-)
 MAX_QUEUED_FAILURES = 1000
 
 
@@ -77,42 +80,73 @@ async def chat_completions(
         entry["response"] = logged_response(status, failure=failure, error=answer)
         return error_response(status, message, retry_after_s=retry_after_s)
 
-    problem = validate_chat_request(body)
+    model = body.get("model") if isinstance(body, dict) else None
+    profile = profile_for(model) if isinstance(model, str) else None
+    problem = validate_chat_request(body, profile)
     if problem is not None:
         return refuse(400, problem)
     messages = body["messages"]
+    issue = call_issue(profile, messages)
     try:
         behaviour = emulator.behaviour.with_changes(
             parse_header(request.headers.get(BEHAVIOUR_HEADER))
         )
         pacing = pacing_for(request.headers, config)
         # A failure the request asks for itself does not consume the queued ones.
-        failure = (
-            requested_failure(request.headers.get(FAIL_HEADER), last_user_text(messages))
-            or emulator.next_failure()
-        )
+        after_tool = bool(messages) and messages[-1].get("role") == "tool"
+        failure = requested_failure(
+            request.headers.get(FAIL_HEADER), last_user_text(messages)
+        ) or emulator.next_failure(ends_with_tool_result=after_tool)
+        if failure is FailureMode.EMPTY_AFTER_TOOL and not after_tool:
+            failure = None
     except (UnknownFailureMode, ValueError) as exc:
         return refuse(400, str(exc))
     problem = check_tool_messages(messages)
     if problem is None and behaviour.require_signatures:
-        problem = check_signatures(messages, emulator.signing_key)
+        problem = check_signatures(
+            messages, emulator.signing_key, issue.conversation if issue.conversation else None
+        )
     if problem is not None:
         return refuse(400, problem)
     if failure is not None and failure.http_status is not None:
         retry_after = config.retry_after_s if failure is FailureMode.RATE_LIMITED else None
         return refuse(failure.http_status, failure=failure, retry_after_s=retry_after)
-    reply = choose_reply(messages, body.get("tools"))
+    reply = (
+        TextReply("")
+        if failure is FailureMode.EMPTY_AFTER_TOOL
+        else choose_reply(messages, body.get("tools"))
+    )
+    if isinstance(reply, TextReply) and reply.text and thinking_crowds_out_answer(body, profile):
+        failure = FailureMode.LENGTH
     meta = new_meta(body["model"], request_text_length(messages))
     if body.get("stream") is True:
         chunks = stream_chunks(
-            meta, reply, behaviour, emulator.signing_key, config.tokens_per_chunk
+            meta, reply, behaviour, emulator.signing_key, config.tokens_per_chunk, issue
         )
         sent = streamed_chunks(meta, chunks, reply, behaviour, failure)
         entry["response"] = logged_stream(sent, failure)
         return stream_response(sent, pacing, failure, entry)
-    completion = completion_body(meta, reply, behaviour, emulator.signing_key)
+    completion = completion_body(meta, reply, behaviour, emulator.signing_key, issue)
     entry["response"] = logged_completion(delivered_completion(meta, completion, failure), failure)
     return await completion_response(meta, completion, reply, pacing, failure)
+
+
+def thinking_crowds_out_answer(body: dict[str, Any], profile: ModelProfile | None) -> bool:
+    """Thinking tokens count against `max_tokens`: a small cap on a thinking model leaves no
+    room for visible text, and the answer ends with `finish_reason: "length"` and no content."""
+    cap = body.get("max_tokens", body.get("max_completion_tokens"))
+    if profile is None or not isinstance(cap, int):
+        return False
+    return cap < profile.thinking_tokens(body)
+
+
+def call_issue(profile: ModelProfile | None, messages: list[Any]) -> CallIssue:
+    """Gemini 3: ids numbered within the conversation, signatures bound to it; 2.5: neither."""
+    if profile is None or not profile.conversation_call_ids:
+        return CallIssue()
+    return CallIssue(
+        conversation=conversation_fingerprint(messages), first_number=tool_call_count(messages)
+    )
 
 
 def logged_response(
@@ -169,7 +203,10 @@ def logged_completion(
 async def list_models() -> dict[str, Any]:
     return {
         "object": "list",
-        "data": [{"id": model, "object": "model", "owned_by": "google"} for model in MODEL_IDS],
+        "data": [
+            {"id": f"models/{model}", "object": "model", "owned_by": "google"}
+            for model in MODEL_IDS
+        ],
     }
 
 

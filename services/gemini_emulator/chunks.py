@@ -30,6 +30,26 @@ DONE = b"data: [DONE]\n\n"
 CUT_FALLBACK_TEXT = "Let me work on that for you right away, one moment"
 
 
+CALL_NUMBER_BASE = 4162774
+"""Gemini 3 style ids count up from here within a conversation: `call_4162774`, ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallIssue:
+    """How one response names and signs its tool calls (from the model's profile)."""
+
+    conversation: str = ""
+    """Signatures are bound to this conversation ("" = to the call only, as on 2.5)."""
+    first_number: int | None = None
+    """Gemini 3: ids numbered within the conversation from this count of earlier calls, so
+    they repeat across conversations; None: random ids, unique everywhere (2.5)."""
+
+    def call_id(self, position: int) -> str:
+        if self.first_number is None:
+            return f"call_{secrets.token_hex(12)}"
+        return f"call_{CALL_NUMBER_BASE + self.first_number + position}"
+
+
 @dataclass(frozen=True, slots=True)
 class ResponseMeta:
     """What stays the same on every chunk of one response."""
@@ -94,21 +114,26 @@ def sse(payload: dict[str, Any]) -> bytes:
 
 
 def tool_call_payloads(
-    plans: Sequence[ToolCallPlan], behaviour: Behaviour, key: bytes, *, streamed: bool
+    plans: Sequence[ToolCallPlan],
+    behaviour: Behaviour,
+    key: bytes,
+    *,
+    streamed: bool,
+    issue: CallIssue = CallIssue(),
 ) -> list[dict[str, Any]]:
     """Wire tool calls; like Gemini by default: no `index`, the thought signature on the first."""
     payloads: list[dict[str, Any]] = []
     for position, plan in enumerate(plans):
         arguments = json.dumps(plan.arguments, separators=(",", ":"), ensure_ascii=False)
         payload: dict[str, Any] = {
-            "id": "" if behaviour.empty_tool_call_ids else f"call_{secrets.token_hex(12)}",
+            "id": "" if behaviour.empty_tool_call_ids else issue.call_id(position),
             "type": "function",
             "function": {"name": plan.name, "arguments": arguments},
         }
         if streamed and behaviour.tool_call_index == "include":
             payload["index"] = position
         if position == 0 and _signs_first_call(behaviour, streamed=streamed):
-            payload["extra_content"] = _signature_extra(key, plan.name, arguments)
+            payload["extra_content"] = _signature_extra(key, plan.name, arguments, issue)
         payloads.append(payload)
     return payloads
 
@@ -119,9 +144,9 @@ def _signs_first_call(behaviour: Behaviour, *, streamed: bool) -> bool:
     return placement == "first_call" or (placement == "trailing_delta" and not streamed)
 
 
-def _signature_extra(key: bytes, name: str, arguments: str) -> dict[str, Any]:
+def _signature_extra(key: bytes, name: str, arguments: str, issue: CallIssue) -> dict[str, Any]:
     # Opaque to clients; they must echo it back unchanged on the assistant message.
-    return {"google": {"thought_signature": sign(key, name, arguments)}}
+    return {"google": {"thought_signature": sign(key, name, arguments, issue.conversation)}}
 
 
 def _call_tokens(call: dict[str, Any]) -> int:
@@ -130,7 +155,12 @@ def _call_tokens(call: dict[str, Any]) -> int:
 
 
 def stream_chunks(
-    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes, tokens_per_chunk: int = 1
+    meta: ResponseMeta,
+    reply: Reply,
+    behaviour: Behaviour,
+    key: bytes,
+    tokens_per_chunk: int = 1,
+    issue: CallIssue = CallIssue(),
 ) -> list[dict[str, Any]]:
     """All chunks of a successful streamed reply (the caller appends `[DONE]`)."""
     every = behaviour.usage == "every_chunk"
@@ -155,13 +185,13 @@ def stream_chunks(
             )
         return chunks
     chunks, tokens = [], 0
-    calls = tool_call_payloads(reply.calls, behaviour, key, streamed=True)
+    calls = tool_call_payloads(reply.calls, behaviour, key, streamed=True, issue=issue)
     for call in calls:
         tokens += _call_tokens(call)
         chunks.append(chunk(meta, {"tool_calls": [call]}, None, tokens, with_usage=every))
     if behaviour.signature_placement == "trailing_delta":
         first = calls[0]["function"]
-        extra = _signature_extra(key, first["name"], first["arguments"])
+        extra = _signature_extra(key, first["name"], first["arguments"], issue)
         chunks.append(
             chunk(meta, {"content": "", "extra_content": extra}, None, tokens, with_usage=every)
         )
@@ -199,14 +229,18 @@ def length_chunk(meta: ResponseMeta) -> dict[str, Any]:
 
 
 def completion_body(
-    meta: ResponseMeta, reply: Reply, behaviour: Behaviour, key: bytes
+    meta: ResponseMeta,
+    reply: Reply,
+    behaviour: Behaviour,
+    key: bytes,
+    issue: CallIssue = CallIssue(),
 ) -> dict[str, Any]:
     """A non-streamed `chat.completion`; tool-call turns say `finish_reason: "tool_calls"` here."""
     if isinstance(reply, TextReply):
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         finish, tokens = "stop", count_tokens(reply.text)
     else:
-        calls = tool_call_payloads(reply.calls, behaviour, key, streamed=False)
+        calls = tool_call_payloads(reply.calls, behaviour, key, streamed=False, issue=issue)
         message = {"role": "assistant", "content": None, "tool_calls": calls}
         finish, tokens = "tool_calls", sum(_call_tokens(call) for call in calls)
     return _completion(meta, message, finish, tokens)

@@ -28,6 +28,10 @@ class FailureMode(StrEnum):
     HANG = "hang"
     # A single chunk with `finish_reason: "length"` and no content.
     LENGTH = "length"
+    # An empty answer with `finish_reason: "stop"` to a request that ends with a tool result
+    # (a known Gemini behaviour); other requests are answered normally and, when queued, leave
+    # it queued for the next one that ends with a tool result.
+    EMPTY_AFTER_TOOL = "empty_after_tool"
 
     @property
     def http_status(self) -> int | None:

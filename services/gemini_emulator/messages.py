@@ -64,3 +64,12 @@ def tool_names(tools: Any) -> frozenset[str]:
             if isinstance(function, Mapping) and isinstance(function.get("name"), str):
                 names.add(function["name"])
     return frozenset(names)
+
+
+def tool_call_count(messages: Sequence[Message]) -> int:
+    """Tool calls the assistant has made so far in the conversation."""
+    return sum(
+        len(message.get("tool_calls") or [])
+        for message in messages
+        if isinstance(message, Mapping) and message.get("role") == "assistant"
+    )

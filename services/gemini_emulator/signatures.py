@@ -1,9 +1,12 @@
 """Thought signatures the emulator can check without remembering them.
 
-Scheme: `"emu1." + urlsafe_base64(HMAC-SHA256(key, name + "\x00" + canonical(arguments)))`,
-where `name` and `arguments` are those of the FIRST tool call of the group the signature was
-issued for, `canonical` re-serialises JSON arguments with sorted keys and no spaces (arguments
-that are not JSON are signed as they are), and `key` is 32 random bytes per emulator instance.
+Scheme: `"emu1." + urlsafe_base64(HMAC-SHA256(key, conversation + "\x00" + name + "\x00" +
+canonical(arguments)))`, where `name` and `arguments` are those of the FIRST tool call of the
+group the signature was issued for, `canonical` re-serialises JSON arguments with sorted keys and
+no spaces (arguments that are not JSON are signed as they are), `key` is 32 random bytes per
+emulator instance, and `conversation` is empty for Gemini 2.5 and, for Gemini 3, the
+conversation's fingerprint (`conversation_fingerprint`): a signature is worth nothing in another
+conversation, even one with a call of the same id, name and arguments.
 
 The call `id` is deliberately not signed: with `empty_tool_call_ids` the client has to make up its
 own ids, and Gemini itself does not tie signatures to the OpenAI-layer ids. Any change to the
@@ -12,7 +15,8 @@ wherever it was delivered (on the first call, or on a trailing delta), so a clie
 trailing signature onto the first call passes.
 
 Gemini 3 refuses a current-turn tool call sent back without its signature; `check_signatures`
-gives the same 400 message. Calls before the last user message are not checked (nor by Gemini).
+gives the same 400 message. With a conversation (the Gemini 3 profile), every signature the
+request carries is checked, earlier turns' too: one from another conversation is refused.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from services.gemini_emulator.messages import content_text
+
 PREFIX = "emu1."
 
 
-def sign(key: bytes, name: str, arguments: str) -> str:
+def sign(key: bytes, name: str, arguments: str, conversation: str = "") -> str:
     """The signature issued for a group whose first call is `name(arguments)`."""
-    signed = f"{name}\x00{_canonical(arguments)}".encode()
+    prefix = f"{conversation}\x00" if conversation else ""
+    signed = f"{prefix}{name}\x00{_canonical(arguments)}".encode()
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return PREFIX + base64.urlsafe_b64encode(digest).decode("ascii")
 
@@ -55,11 +62,25 @@ def _current_turn(messages: Sequence[Any]) -> Sequence[Any]:
     return messages[last_user + 1 :]
 
 
-def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
-    """None when every current-turn tool-call group carries its signature, else Gemini's 400."""
-    for message in _current_turn(messages):
+def conversation_fingerprint(messages: Sequence[Any]) -> str:
+    """What the emulator takes for the conversation's identity: a hash of its first user
+    message (Gemini's own binding is opaque; two conversations opening with the same words look
+    the same here)."""
+    first = next((m for m in messages if isinstance(m, Mapping) and m.get("role") == "user"), None)
+    text = content_text(first.get("content")) if first is not None else ""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def check_signatures(
+    messages: Sequence[Any], key: bytes, conversation: str | None = None
+) -> str | None:
+    """None when every current-turn tool-call group carries its signature (and, with a
+    `conversation`, every signature anywhere was issued in it), else Gemini's 400."""
+    current_start = len(messages) - len(_current_turn(messages))
+    for position, message in enumerate(messages):
         if not isinstance(message, Mapping) or message.get("role") != "assistant":
             continue
+        in_current_turn = position >= current_start
         calls = message.get("tool_calls")
         if not isinstance(calls, list) or not calls or not isinstance(calls[0], Mapping):
             continue
@@ -69,6 +90,9 @@ def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
             function = {}
         name, arguments = str(function.get("name", "")), str(function.get("arguments", ""))
         signature = _signature_of(first)
+        # Earlier turns need no signature; a conversation-bound model still checks any it gets.
+        if not in_current_turn and (signature is None or conversation is None):
+            continue
         if signature is None:
             return (
                 "Function call is missing a thought_signature in functionCall parts. This is "
@@ -77,11 +101,11 @@ def check_signatures(messages: Sequence[Any], key: bytes) -> str | None:
                 ", position 1. Please refer to https://ai.google.dev/gemini-api/docs/"
                 "thought-signatures for more details."
             )
-        expected = sign(key, name, arguments).encode()
+        expected = sign(key, name, arguments, conversation or "").encode()
         if not hmac.compare_digest(str(signature).encode(), expected):
             return (
                 f"Invalid thought_signature for function call `default_api:{name}`, position 1: "
-                "it does not match the function call it was issued with."
+                "it does not match the function call and conversation it was issued for."
             )
     return None
 

@@ -48,9 +48,14 @@ class EmulatorState:
     def enqueue_failures(self, mode: FailureMode, count: int) -> None:
         self._failures.extend([mode] * count)
 
-    def next_failure(self) -> FailureMode | None:
-        """Pop the failure for the current request, if any is queued."""
-        return self._failures.popleft() if self._failures else None
+    def next_failure(self, *, ends_with_tool_result: bool = False) -> FailureMode | None:
+        """Pop the failure for the current request, if any is queued (an `empty_after_tool`
+        waits for a request that ends with a tool result)."""
+        if not self._failures:
+            return None
+        if self._failures[0] is FailureMode.EMPTY_AFTER_TOOL and not ends_with_tool_result:
+            return None
+        return self._failures.popleft()
 
     def queued_failures(self) -> list[FailureMode]:
         return list(self._failures)

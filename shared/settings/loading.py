@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from shared.auth.public_keys import load_public_key
+from shared.gemini_models import setting_problems as model_setting_problems
 from shared.settings.connections import DatabaseSettings, RedisSettings
 from shared.settings.gateway import (
     AttachmentSettings,
@@ -98,6 +99,12 @@ def _gemini(r: EnvReader, needs_model: bool) -> GeminiSettings:
             "GEMINI_INCLUDE_THOUGHTS (Gemini rejects requests that set both)"
         )
     allowed = tuple(dict.fromkeys((gemini.model, *gemini.allowed_models)))
+    for model in allowed:
+        r.problems += model_setting_problems(
+            model,
+            reasoning_effort=gemini.reasoning_effort,
+            thinking_budget=gemini.thinking_budget,
+        )
     return replace(gemini, allowed_models=allowed)
 
 

@@ -22,7 +22,7 @@ from shared.settings.parsers import (
 from shared.settings.redaction import Redacted
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
-DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
 
 
 @settings_group
@@ -46,7 +46,11 @@ class GeminiSettings(Redacted):
         read_by="worker",
     )
     model: str = setting(
-        "GEMINI_MODEL", Text(), default=DEFAULT_GEMINI_MODEL, doc="model name", read_by="worker"
+        "GEMINI_MODEL",
+        Text(),
+        default=DEFAULT_GEMINI_MODEL,
+        doc="model name (current models: docs/gemini.md)",
+        read_by="worker",
     )
     request_timeout_s: float = setting(
         "GEMINI_TIMEOUT_S", Seconds(), default=120.0, doc="per model request", read_by="worker"
@@ -79,14 +83,16 @@ class GeminiSettings(Redacted):
         "GEMINI_REASONING_EFFORT",
         Choice("none", "minimal", "low", "medium", "high"),
         default=None,
-        doc="`none`, `minimal`, `low`, `medium` or `high` (not with the thinking budget)",
+        doc="`none`, `minimal`, `low`, `medium` or `high` (not with the thinking budget); "
+        "checked per model at start-up (docs/gemini.md)",
         read_by="worker",
     )
     thinking_budget: int | None = setting(
         "GEMINI_THINKING_BUDGET",
         Integer(minimum=-1),
         default=None,
-        doc="tokens of thinking (-1 = dynamic), sent as `extra_body.google.thinking_config`",
+        doc="tokens of thinking (-1 = dynamic), sent as `extra_body.google.thinking_config` "
+        "(Gemini 2.5 only; Gemini 3 takes a thinking level)",
         read_by="worker",
     )
     include_thoughts: bool = setting(

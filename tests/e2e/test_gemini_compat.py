@@ -11,16 +11,18 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
 from chatkit.types import ClientToolCallItem
 from redis.asyncio import Redis
 
-from services.agent.gemini.signatures import SignatureStore
+from services.agent.gemini.signatures import SignatureScope, SignatureStore, call_key
 from shared.db.pool import create_pool
-from shared.settings import DatabaseSettings
+from shared.settings import DEFAULT_GEMINI_MODEL, DatabaseSettings
 from shared.usage.repository import UsageRepository
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
@@ -247,20 +249,28 @@ def test_signature_goes_back_after_a_client_tool_call(
     """A client tool call ends the turn; its output comes back in a new turn, perhaps to another
     worker. The signature the model gave with the call must still go back with it."""
     thread_id = existing_thread(client, emulator)
-    # The model asks for a call, as it would in the turn that produced the client tool call...
+    # The model asks for a call in this conversation (Gemini 3 binds the signature to it), as it
+    # would in the turn that produced the client tool call...
     issued = httpx.post(
         f"{system.env['GEMINI_BASE_URL']}chat/completions",
         headers={"Authorization": "Bearer x"},
         json={
-            "model": "gemini-2.5-flash",
-            "messages": [{"role": "user", "content": "add task from the client"}],
+            "model": system.env.get("GEMINI_MODEL", DEFAULT_GEMINI_MODEL),
+            "messages": [
+                {"role": "user", "content": "hello first"},
+                {"role": "user", "content": "add task from the client"},
+            ],
             "tools": [{"type": "function", "function": {"name": "create_task"}}],
         },
     ).json()["choices"][0]["message"]["tool_calls"][0]
-    # ...and the worker that received it recorded its signature (what `normalize_stream` does).
+    # ...and the worker that received it recorded its signature in the thread (what
+    # `normalize_stream` does).
     redis_client = Redis.from_url(system.env["REDIS_URL"])
     signature = issued["extra_content"]["google"]["thought_signature"]
-    asyncio.run(_save_signature(redis_client, issued["id"], signature))
+    scope = SignatureScope(user_id=client_user(client), thread_id=thread_id)
+    function = issued["function"]
+    key = call_key(issued["id"], function["name"], function["arguments"])
+    asyncio.run(_save_signature(redis_client, scope, key, signature))
     seed_items(
         system.env["DATABASE_URL"],
         client_user(client),
@@ -289,8 +299,121 @@ def test_signature_goes_back_after_a_client_tool_call(
     assert call["extra_content"]["google"]["thought_signature"] == signature
 
 
-async def _save_signature(redis_client: Redis, call_id: str, signature: str) -> None:
+async def _save_signature(
+    redis_client: Redis, scope: SignatureScope, key: str, signature: str
+) -> None:
     try:
-        await SignatureStore(redis_client).save({call_id: signature})
+        await SignatureStore(redis_client).save(scope, {key: signature})
     finally:
         await redis_client.aclose()
+
+
+def first_user_text(request: dict[str, Any]) -> str:
+    first = next(m for m in request["messages"] if m["role"] == "user")
+    content = first["content"]
+    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+
+
+def sent_signatures(request: dict[str, Any]) -> dict[str, str]:
+    """Call id -> the thought signature a request sent back with it."""
+    return {
+        call["id"]: call["extra_content"]["google"]["thought_signature"]
+        for message in request["messages"]
+        for call in message.get("tool_calls") or []
+        if (call.get("extra_content") or {}).get("google", {}).get("thought_signature")
+    }
+
+
+def test_colliding_call_ids_in_two_threads_never_exchange_signatures(
+    system: System, emulator: EmulatorControl
+) -> None:
+    """Gemini 3's call ids are unique only within a conversation: two threads get the same id
+    for their first call. Each thread's later turns must get back its own signature, never the
+    other's (the emulator refuses a signature issued in another conversation, as it binds them
+    to their conversation)."""
+    openings = {"alpha": "add task alpha errand", "beta": "add task beta errand"}
+    users = {name: f"user-{name}-{uuid.uuid4().hex[:8]}" for name in openings}
+    clients = {
+        name: ChatKitClient(system.gateway_url, system.token(users[name])) for name in openings
+    }
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            turns = pool.map(lambda n: clients[n].create_thread(openings[n]), openings)
+            firsts = dict(zip(openings, turns, strict=True))
+            for turn in firsts.values():
+                assert_no_error(turn)
+            issued = {  # what each conversation's own first turn sent back, within the turn
+                name: sent_signatures(
+                    next(
+                        e["request"]
+                        for e in emulator.agent_requests()
+                        if first_user_text(e["request"]) == text and sent_signatures(e["request"])
+                    )
+                )
+                for name, text in openings.items()
+            }
+            assert issued["alpha"].keys() == issued["beta"].keys(), issued  # the ids collide
+            assert issued["alpha"] != issued["beta"]
+            emulator.reset()
+            seconds = list(
+                pool.map(
+                    lambda n: clients[n].add_message(firsts[n].thread_id, f"{n}: what now"),
+                    openings,
+                )
+            )
+        for turn in seconds:
+            assert_no_error(turn)
+        for name, text in openings.items():
+            replayed = [
+                sent_signatures(e["request"])
+                for e in emulator.agent_requests()
+                if first_user_text(e["request"]) == text
+            ]
+            assert replayed and all(sent == issued[name] for sent in replayed), (name, replayed)
+            assert all(e["response"]["status"] == 200 for e in emulator.agent_requests())
+    finally:
+        for chat in clients.values():
+            chat.close()
+
+
+def test_an_empty_answer_after_a_tool_result_is_asked_again(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("empty_after_tool", count=1)
+    turn = client.create_thread("add task ask me twice")
+    assert_no_error(turn)
+    answer = turn.assistant_text()
+    assert answer.startswith("Done: I added task #") and answer.endswith("'ask me twice'.")
+    answers = [e["response"]["text"] for e in emulator.agent_requests()]
+    assert answers == ["", "", answer]  # the tool call, the empty answer, the one asked again
+
+
+def test_two_empty_answers_after_a_tool_result_become_an_honest_message(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    emulator.fail_next("empty_after_tool", count=2)
+    turn = client.create_thread("add task never answered")
+    assert_no_error(turn)
+    text = turn.assistant_text()
+    assert text.startswith("The assistant ran its tools but gave no answer"), text
+    assert "create_task: " in text and "never answered" in text
+    stored = client.request(
+        {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+    ).json()
+    messages = [i for i in stored["items"]["data"] if i["type"] == "assistant_message"]
+    assert [m["content"][0]["text"] for m in messages] == [text]
+
+
+def test_titles_come_from_the_model_despite_thinking(
+    client: ChatKitClient, emulator: EmulatorControl
+) -> None:
+    """Thinking tokens count against `max_tokens`: a title call capped at a few tokens would get
+    no text from a thinking model, and every thread would be named after its first words."""
+    turn = client.create_thread("please remember the milk today")
+    assert_no_error(turn)
+    thread = client.request(
+        {"type": "threads.get_by_id", "params": {"thread_id": turn.thread_id}}
+    ).json()
+    assert thread["title"] == "Please Remember The Milk Today"  # the emulator's title
+    (title_call,) = [e for e in emulator.requests() if not e["request"].get("tools")]
+    assert title_call["response"]["failure"] is None

@@ -27,16 +27,16 @@ def prompt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def custom_system(
     backends: Backends, tmp_path_factory: pytest.TempPathFactory, prompt_file: Path
 ) -> Iterator[System]:
-    """A model name without "gemini" in it (the SDK then drops thought signatures), thinking
-    settings, sampling settings and a system prompt file."""
+    """A model name without "gemini" in it (the SDK then drops thought signatures; the emulator
+    applies its Gemini 3 rules to it), a thinking level, sampling settings and a system prompt
+    file."""
     with running_system(
         backends,
         tmp_path_factory,
         "e2e-config",
         {
             "GEMINI_MODEL": "tuned-task-model-001",
-            "GEMINI_THINKING_BUDGET": "128",
-            "GEMINI_INCLUDE_THOUGHTS": "true",
+            "GEMINI_REASONING_EFFORT": "low",
             "GEMINI_TEMPERATURE": "0.3",
             "GEMINI_MAX_OUTPUT_TOKENS": "512",
             "SYSTEM_PROMPT_FILE": str(prompt_file),
@@ -73,10 +73,8 @@ def test_thinking_sampling_and_prompt_settings_are_sent(custom_system: System) -
         emulator.reset()
         assert not client.create_thread("hello settings").of_type("error")
         request = emulator.agent_requests()[0]["request"]
-        assert request["extra_body"] == {
-            "google": {"thinking_config": {"thinking_budget": 128, "include_thoughts": True}}
-        }
-        assert "reasoning_effort" not in request
+        assert request["reasoning_effort"] == "low"
+        assert "extra_body" not in request
         assert request["temperature"] == 0.3
         assert request["max_tokens"] == 512
         assert request["messages"][0] == {
@@ -112,6 +110,43 @@ def test_tool_rounds_are_bounded_with_a_clear_message(one_round_system: System) 
         assert errors[0]["message"].startswith("I had to stop: this request needed more than 1 ")
         assert errors[0]["allow_retry"] is False
         assert emulator.agent_requests()[0]["request"]["reasoning_effort"] == "low"
+    finally:
+        emulator.close()
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def gemini_2_5_system(
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    """The row that differs on Gemini 2.5: thinking is a token budget, not a level."""
+    with running_system(
+        backends,
+        tmp_path_factory,
+        "e2e-gemini-2-5",
+        {
+            "GEMINI_MODEL": "gemini-2.5-flash",
+            "GEMINI_THINKING_BUDGET": "128",
+            "GEMINI_INCLUDE_THOUGHTS": "true",
+        },
+    ) as running:
+        yield running
+
+
+def test_a_thinking_budget_is_sent_to_gemini_2_5(gemini_2_5_system: System) -> None:
+    emulator = EmulatorControl(gemini_2_5_system.emulator_url)
+    client = chat(gemini_2_5_system)
+    try:
+        emulator.reset()
+        turn = client.create_thread("add task budgeted")
+        assert not turn.of_type("error"), turn.raw_events
+        exchanges = emulator.agent_requests()
+        assert [e["response"]["status"] for e in exchanges] == [200, 200]
+        request = exchanges[0]["request"]
+        assert request["extra_body"] == {
+            "google": {"thinking_config": {"thinking_budget": 128, "include_thoughts": True}}
+        }
+        assert "reasoning_effort" not in request
     finally:
         emulator.close()
         client.close()

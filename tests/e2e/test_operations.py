@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.dev_page.page import CHATKIT_SCRIPT_URL
 from shared.observability.log_context import hash_user_id
+from shared.settings import DEFAULT_GEMINI_MODEL
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system, start_system
@@ -124,7 +125,7 @@ def test_a_turn_shows_in_metrics_usage_and_json_logs(
     worker_metrics = samples(httpx.get(f"{worker_url}/metrics").text)
     assert value(worker_metrics, "taskchat_tool_calls_total", tool="create_task", outcome="ok") == 1
     assert (
-        value(worker_metrics, "taskchat_tokens_total", model="gemini-2.5-flash", kind="input") > 0
+        value(worker_metrics, "taskchat_tokens_total", model=DEFAULT_GEMINI_MODEL, kind="input") > 0
     )
 
     [row] = usage_rows(backends.database_url, user)

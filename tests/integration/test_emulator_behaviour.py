@@ -26,9 +26,12 @@ async def urls() -> AsyncIterator[tuple[str, str]]:
 
 
 async def stream(
-    api: str, messages: list[dict[str, Any]], headers: dict[str, str] | None = None
+    api: str,
+    messages: list[dict[str, Any]],
+    headers: dict[str, str] | None = None,
+    model: str = "gemini-3-pro",
 ) -> tuple[int, list[dict[str, Any]], Any]:
-    body = {"model": "gemini-3-pro", "stream": True, "messages": messages, "tools": TOOLS}
+    body = {"model": model, "stream": True, "messages": messages, "tools": TOOLS}
     async with httpx.AsyncClient(base_url=api, headers=AUTH, timeout=10) as http:
         response = await http.post("chat/completions", json=body, headers=headers)
     if response.status_code != 200:
@@ -247,15 +250,21 @@ async def test_tool_result_ids_must_match_a_preceding_call(urls: tuple[str, str]
 
 async def test_every_group_of_the_current_turn_is_checked(urls: tuple[str, str]) -> None:
     api, _ = urls
-    _, chunks, _ = await stream(api, [{"role": "user", "content": "add task milk"}])
+    # Gemini 2.5's signatures are not bound to their conversation, so two groups made in two
+    # conversations can be spliced into one turn here (Gemini 3's would be refused for that).
+    model = "gemini-2.5-flash"
+    _, chunks, _ = await stream(api, [{"role": "user", "content": "add task milk"}], model=model)
     first = follow_up("add task milk", calls_in(chunks))
-    _, chunks, _ = await stream(api, [{"role": "user", "content": "add task eggs"}])
+    _, chunks, _ = await stream(api, [{"role": "user", "content": "add task eggs"}], model=model)
     later_calls = calls_in(chunks)
     # Two sequential groups in one turn (no user message between), both signed: accepted.
-    assert (await stream(api, [*first, *follow_up("", later_calls)[1:]]))[0] == 200
+    assert (await stream(api, [*first, *follow_up("", later_calls)[1:]], model=model))[0] == 200
     unsigned = [{k: v for k, v in c.items() if k != "extra_content"} for c in later_calls]
-    status, _, body = await stream(api, [*first, *follow_up("", unsigned)[1:]])
+    status, _, body = await stream(api, [*first, *follow_up("", unsigned)[1:]], model=model)
     assert status == 400 and "missing a thought_signature" in body[0]["error"]["message"]
+    # Gemini 3 refuses signatures not issued in this conversation (these were made by 2.5).
+    status, _, body = await stream(api, [*first, *follow_up("", later_calls)[1:]])
+    assert status == 400 and "Invalid thought_signature" in body[0]["error"]["message"]
 
 
 async def test_signatures_can_be_switched_off(urls: tuple[str, str]) -> None:

@@ -10,6 +10,7 @@ from openai._models import construct_type
 from openai.types.chat import ChatCompletionChunk
 
 from services.agent.gemini.errors import ModelStreamCutError
+from services.agent.gemini.signatures import call_key
 from services.agent.gemini.stream import normalize_stream
 
 
@@ -75,7 +76,7 @@ async def test_index_less_parallel_calls_stay_separate() -> None:
         (0, "a", '{"title":"milk"}'),
         (1, "b", '{"title":"eggs"}'),
     ]
-    assert saved == {"a": "SIG"}
+    assert saved == {call_key("a", "create_task", '{"title":"milk"}'): "SIG"}
     assert out[-1].choices[0].finish_reason == "tool_calls"
 
 
@@ -89,7 +90,7 @@ async def test_trailing_signature_moves_onto_the_first_call() -> None:
     )
     (call,) = tool_calls(out)
     assert call.extra_content == {"google": {"thought_signature": "TRAIL"}}
-    assert saved == {"a": "TRAIL"}
+    assert saved == {call_key("a", "list_tasks", "{}"): "TRAIL"}
     # The signature-only delta opens no (empty) text message.
     assert all(ch.delta.content in (None, "") for c in out for ch in c.choices)
     assert not any(ch.delta.content == "" for c in out for ch in c.choices)

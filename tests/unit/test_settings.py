@@ -22,12 +22,12 @@ BASE = {
 
 def test_defaults() -> None:
     settings = Settings.from_env(BASE)
-    assert settings.gemini.model == "gemini-2.5-flash"
+    assert settings.gemini.model == "gemini-3.8-flash"
     assert settings.gemini.base_url == "https://generativelanguage.googleapis.com/v1beta/openai/"
     assert settings.auth.cookie_name == "auth_token"
     assert (settings.gateway.host, settings.gateway.port) == ("127.0.0.1", 8000)
     assert settings.agent.max_tool_rounds == 10
-    assert settings.gemini.allowed_models == ("gemini-2.5-flash",)
+    assert settings.gemini.allowed_models == ("gemini-3.8-flash",)
 
 
 def test_every_problem_is_reported_together() -> None:
@@ -62,7 +62,7 @@ def test_reasoning_effort_and_thinking_budget_exclude_each_other() -> None:
 
 def test_allowed_models_always_include_the_default() -> None:
     settings = Settings.from_env({**BASE, "GEMINI_ALLOWED_MODELS": "gemini-2.5-pro, gemini-3-pro"})
-    assert settings.gemini.allowed_models == ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-3-pro")
+    assert settings.gemini.allowed_models == ("gemini-3.8-flash", "gemini-2.5-pro", "gemini-3-pro")
 
 
 def test_missing_prompt_file_is_reported() -> None:
@@ -147,3 +147,33 @@ def vars_of(settings: Settings) -> list[object]:
 def test_a_setting_reads_its_own_variable_only() -> None:
     names = [declaration.env for group in GROUPS for _, declaration in declared(group)]
     assert len(names) == len(set(names)), "a variable is declared twice"
+
+
+def test_model_settings_are_checked_per_model_family() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(
+            {
+                **BASE,
+                "GEMINI_MODEL": "gemini-3.8-flash",
+                "GEMINI_ALLOWED_MODELS": "gemini-2.5-flash",
+                "GEMINI_REASONING_EFFORT": "minimal",
+            }
+        )
+    assert raised.value.problems == [
+        "GEMINI_REASONING_EFFORT=minimal is not accepted by gemini-3.8-flash "
+        "(it takes low, medium, high)",
+        "GEMINI_REASONING_EFFORT=minimal is not accepted by gemini-2.5-flash "
+        "(it takes none, low, medium, high)",
+    ]
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({**BASE, "GEMINI_THINKING_BUDGET": "512"})
+    assert raised.value.problems == [
+        "GEMINI_THINKING_BUDGET is for Gemini 2.5 models; gemini-3.8-flash takes a thinking "
+        "level: set GEMINI_REASONING_EFFORT (low, medium, high) instead"
+    ]
+    budget = Settings.from_env({**BASE, "GEMINI_MODEL": "gemini-2.5-flash",
+                                "GEMINI_THINKING_BUDGET": "512"})  # fmt: skip
+    assert budget.gemini.thinking_budget == 512
+    # A model we do not know (a tuned one) is not second-guessed.
+    tuned = Settings.from_env({**BASE, "GEMINI_MODEL": "tuned-x", "GEMINI_REASONING_EFFORT": "low"})
+    assert tuned.gemini.reasoning_effort == "low"

@@ -13,10 +13,12 @@ from openai._base_client import make_request_options  # what `create` itself use
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from services.agent.gemini.chunk_stream import ChunkStream
+from services.agent.gemini.empty_answer import without_empty_answers
 from services.agent.gemini.errors import ModelStreamCutError, from_openai_error
 from services.agent.gemini.request import prepare_request
 from services.agent.gemini.retry import retry_delay_s
-from services.agent.gemini.signatures import SignatureStore
+from services.agent.gemini.schema import GeminiToolSchemas
+from services.agent.gemini.signatures import SignatureScope, SignatureStore
 from services.agent.gemini.stream import normalize_stream
 from services.agent.observability.metrics import record_model_error
 from shared.settings import GeminiSettings
@@ -31,23 +33,57 @@ class GeminiCompletions:
     """Stands in for `client.chat.completions` in the SDK's model.
 
     Retries happen here, before the answer's first byte, so a retry never repeats text the user
-    already saw; errors leave as `ModelError` with Gemini's own message.
+    already saw; errors leave as `ModelError` with Gemini's own message. Thought signatures are
+    saved and restored only within `scope`, the thread the calls belong to (`for_thread`).
     """
 
     def __init__(
-        self, client: AsyncOpenAI, settings: GeminiSettings, signatures: SignatureStore
+        self,
+        client: AsyncOpenAI,
+        settings: GeminiSettings,
+        signatures: SignatureStore,
+        scope: SignatureScope | None = None,
+        schemas: GeminiToolSchemas | None = None,
     ) -> None:
         self._client = client
         self._settings = settings
         self._signatures = signatures
+        self._scope = scope
+        self._schemas = schemas or GeminiToolSchemas()
+
+    def for_thread(self, scope: SignatureScope) -> GeminiCompletions:
+        """The same seam, keeping thought signatures in `scope`'s thread."""
+        return GeminiCompletions(
+            self._client, self._settings, self._signatures, scope, self._schemas
+        )
 
     async def create(self, **kwargs: Any) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
-        request = await prepare_request(kwargs, self._settings, self._signatures)
+        request = await prepare_request(
+            kwargs, self._settings, self._signatures, self._scope, self._schemas
+        )
+        response = await self._post_with_retries(request)
+        if isinstance(response, ChatCompletion):
+            return response
+        return without_empty_answers(
+            self._stream(response),
+            lambda: self._retry_stream(request),
+            request.get("messages"),
+            on_empty=lambda: record_model_error("empty_answer"),
+        )
+
+    async def _retry_stream(self, request: dict[str, Any]) -> AsyncIterator[ChatCompletionChunk]:
+        response = await self._post_with_retries(request)
+        if isinstance(response, ChatCompletion):
+            raise TypeError("a streaming request returned a whole completion")
+        return self._stream(response)
+
+    async def _post_with_retries(
+        self, request: dict[str, Any]
+    ) -> ChatCompletion | openai.AsyncStream[ChatCompletionChunk]:
         attempt = 0
         while True:
             try:
-                response = await self._post(request)
-                break
+                return await self._post(request)
             except openai.APIConnectionError:
                 record_model_error("connection")
                 raise
@@ -64,9 +100,6 @@ class GeminiCompletions:
                 logger.warning("%s; retry %d in %.2fs", error, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
-        if isinstance(response, ChatCompletion):
-            return response
-        return self._stream(response)
 
     async def _post(
         self, request: dict[str, Any]
@@ -100,11 +133,15 @@ class GeminiCompletions:
             stream_cls=ChunkStream,
         )
 
+    async def _save_signatures(self, signatures: dict[str, str]) -> None:
+        if self._scope is not None:
+            await self._signatures.save(self._scope, signatures)
+
     async def _stream(
         self, stream: openai.AsyncStream[ChatCompletionChunk]
     ) -> AsyncIterator[ChatCompletionChunk]:
         try:
-            async for chunk in normalize_stream(stream, self._signatures.save):
+            async for chunk in normalize_stream(stream, self._save_signatures):
                 yield chunk
         except ModelStreamCutError:
             record_model_error("stream_cut")

@@ -27,6 +27,7 @@ from openai.types.chat.chat_completion_chunk import (
 )
 
 from services.agent.gemini.errors import ModelStreamCutError
+from services.agent.gemini.signatures import call_key
 
 SaveSignatures = Callable[[dict[str, str]], Awaitable[None]]
 
@@ -96,7 +97,12 @@ class _ToolCallCollector:
         return deltas
 
     def signatures(self) -> dict[str, str]:
-        return {c.call_id: s for c in self.calls if (s := c.signature()) is not None}
+        """Signatures by `call_key` (call id, name and arguments)."""
+        return {
+            call_key(c.call_id, c.name, c.arguments): s
+            for c in self.calls
+            if (s := c.signature()) is not None
+        }
 
 
 async def normalize_stream(
