@@ -28,6 +28,11 @@ _SECRET = {"secret": True}
 _URL = {"url": True}
 
 
+def base64_size(raw_bytes: int) -> int:
+    """Length of `raw_bytes` bytes once base64-encoded, as they travel inline to the model."""
+    return (raw_bytes + 2) // 3 * 4
+
+
 def redact_url(url: str) -> str:
     """`url` without the password of its user-info part (DSNs often carry one)."""
     parts = urlsplit(url)
@@ -257,6 +262,16 @@ class AttachmentSettings:
     public_base_url: str = "http://127.0.0.1:8000"
     """`PUBLIC_BASE_URL`: the gateway as browsers reach it, for upload and preview links
     (default: http://GATEWAY_HOST:GATEWAY_PORT)."""
+    max_per_message: int = 10
+    """`ATTACHMENT_MAX_PER_MESSAGE`: images one message may carry (each listed once)."""
+    max_per_user: int = 500
+    """`ATTACHMENT_MAX_PER_USER`: images one user may keep (deleting a thread frees its images)."""
+    max_bytes_per_user: int = 500 * 1024 * 1024
+    """`ATTACHMENT_MAX_BYTES_PER_USER`: bytes of images one user may keep."""
+    max_inline_bytes: int = 15_000_000
+    """`MODEL_MAX_INLINE_BYTES`: base64 bytes of images inlined in one model request, history
+    included; older images beyond it go as a short text note. Gemini refuses requests over 20 MB
+    (text included), so keep this below that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +280,8 @@ class TranscriptionSettings:
     """`TRANSCRIPTION_ENABLED`: dictation (`input.transcribe`) through Gemini."""
     max_bytes: int = 5 * 1024 * 1024
     """`TRANSCRIPTION_MAX_BYTES`: largest audio clip accepted."""
+    daily_quota: int = 100
+    """`TRANSCRIPTION_DAILY_QUOTA`: dictated clips per user per UTC day."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -557,12 +574,24 @@ class Settings:
                 ("http", "https"),
                 "the gateway's address as browsers reach it",
             ).rstrip("/"),
+            max_per_message=r.integer("ATTACHMENT_MAX_PER_MESSAGE", 10, minimum=0),
+            max_per_user=r.integer("ATTACHMENT_MAX_PER_USER", 500, minimum=0),
+            max_bytes_per_user=r.integer("ATTACHMENT_MAX_BYTES_PER_USER", 500 * 1024 * 1024),
+            max_inline_bytes=r.integer("MODEL_MAX_INLINE_BYTES", 15_000_000, minimum=1),
         )
+        encoded = base64_size(attachments.max_bytes)
+        if encoded > attachments.max_inline_bytes:
+            r.problems.append(
+                f"ATTACHMENT_MAX_BYTES={attachments.max_bytes} is {encoded} bytes as base64, more"
+                f" than MODEL_MAX_INLINE_BYTES={attachments.max_inline_bytes}: an image that"
+                " large could never be sent to the model"
+            )
         if attachments.storage == "directory" and attachments.directory is None:
             r.problems.append("ATTACHMENT_STORAGE=directory needs ATTACHMENT_DIR (a folder path)")
         transcription = TranscriptionSettings(
             enabled=r.flag("TRANSCRIPTION_ENABLED", False),
             max_bytes=r.integer("TRANSCRIPTION_MAX_BYTES", 5 * 1024 * 1024, minimum=1),
+            daily_quota=r.integer("TRANSCRIPTION_DAILY_QUOTA", 100, minimum=0),
         )
         if transcription.enabled and not needs_model and not gemini.api_key:
             r.problems.append("TRANSCRIPTION_ENABLED=true needs GEMINI_API_KEY (it uses Gemini)")

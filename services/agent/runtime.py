@@ -95,6 +95,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> WorkerRuntime:
             models,
             build_blob_store(settings.attachments, pool),
             settings.agent,
+            max_inline_bytes=settings.attachments.max_inline_bytes,
         )
         running = RunningTurns()
         records = TurnRecords(pool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -26,26 +27,37 @@ def seconds_until_next_day(now: datetime) -> int:
 
 
 class DailyMessageQuota:
-    def __init__(self, redis: Redis, limit: int) -> None:
+    """Counts per user and UTC day; `counter` names the Redis key (messages by default, or
+    dictated clips) and `noun` what the refusal says was used up."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        limit: int,
+        counter: Callable[[str, str], str] = keys.daily_messages,
+        noun: str = "messages",
+    ) -> None:
         self._redis = redis
         self._limit = limit
+        self._counter = counter
+        self._noun = noun
 
     async def take(self, user_id: str) -> None:
         """Count one message for today, or raise `TooManyRequestsError` (nothing counted)."""
         now = datetime.now(UTC)
-        key = keys.daily_messages(user_id, now.date().isoformat())
+        key = self._counter(user_id, now.date().isoformat())
         used = await self._redis.eval(  # type: ignore[misc]
             _TAKE, 1, key, str(self._limit), str(keys.DAILY_QUOTA_TTL_S)
         )
         if int(used) < 0:
             wait_s = seconds_until_next_day(now)
             raise TooManyRequestsError(
-                f"You have sent your {self._limit} messages for today; the quota resets at "
+                f"You have sent your {self._limit} {self._noun} for today; the quota resets at "
                 f"midnight UTC (in {wait_s // 3600} h {wait_s % 3600 // 60} min).",
                 retry_after_s=wait_s,
             )
 
     async def give_back(self, user_id: str) -> None:
         """Undo `take` for a message that was never queued."""
-        key = keys.daily_messages(user_id, datetime.now(UTC).date().isoformat())
+        key = self._counter(user_id, datetime.now(UTC).date().isoformat())
         await self._redis.decr(key)
