@@ -14,6 +14,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth.public_keys import load_public_key
+from shared.secret_strength import placeholder_problem, weak_secret_problem
 
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
@@ -26,6 +27,7 @@ MIN_HS256_SECRET_BYTES = 32
 REDACTED = "***"
 _SECRET = {"secret": True}
 _URL = {"url": True}
+_HEADERS = {"headers": True}
 
 
 def base64_size(raw_bytes: int) -> int:
@@ -35,8 +37,12 @@ def base64_size(raw_bytes: int) -> int:
 
 def redact_url(url: str) -> str:
     """`url` without the password of its user-info part (DSNs often carry one)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # unparseable (e.g. a bad port): show nothing of it
+        return REDACTED
+    if password is None:
         return url
     host = parts.hostname or ""
     if parts.port is not None:
@@ -58,6 +64,9 @@ class _Redacted:
                 text = repr(REDACTED)
             elif f.metadata.get("url") and isinstance(value, str):
                 text = repr(redact_url(value))
+            elif f.metadata.get("headers"):
+                # Header values are often credentials (Authorization, API keys): names only.
+                text = repr(tuple((name, REDACTED) for name, _ in value))
             else:
                 text = repr(value)
             shown.append(f"{f.name}={text}")
@@ -251,15 +260,15 @@ class AgentSettings:
     """`SYSTEM_PROMPT_FILE`: a file whose text replaces the built-in system prompt."""
 
 
-@dataclass(frozen=True, slots=True)
-class AttachmentSettings:
+@dataclass(frozen=True, slots=True, repr=False)
+class AttachmentSettings(_Redacted):
     max_bytes: int = 10 * 1024 * 1024
     """`ATTACHMENT_MAX_BYTES`: largest image a user may attach."""
     storage: str = "postgres"
     """`ATTACHMENT_STORAGE`: where image bytes live: `postgres` or `directory`."""
     directory: str | None = None
     """`ATTACHMENT_DIR`: the folder for `ATTACHMENT_STORAGE=directory` (shared by all replicas)."""
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = field(default="http://127.0.0.1:8000", metadata=_URL)
     """`PUBLIC_BASE_URL`: the gateway as browsers reach it, for upload and preview links
     (default: http://GATEWAY_HOST:GATEWAY_PORT)."""
     max_per_message: int = 10
@@ -376,14 +385,14 @@ LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-@dataclass(frozen=True, slots=True)
-class ObservabilitySettings:
+@dataclass(frozen=True, slots=True, repr=False)
+class ObservabilitySettings(_Redacted):
     log_level: str = "INFO"
     """`LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL (case-insensitive)."""
     log_format: str = "text"
     """`LOG_FORMAT`: `json` (one JSON object per line, for log collectors; the container image's
     default) or `text` (readable, for a terminal)."""
-    otlp_endpoint: str | None = None
+    otlp_endpoint: str | None = field(default=None, metadata=_URL)
     """`OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/HTTP collector base URL (e.g. http://otel:4318);
     unset = no tracing. Needs the `otel` extra installed."""
     service_name: str | None = None
@@ -394,15 +403,19 @@ class ObservabilitySettings:
     (the default, so several workers can share a laptop; the container image sets 8001)."""
     worker_health_host: str = "127.0.0.1"
     """`WORKER_HEALTH_HOST`: interface of the worker's health and metrics port."""
+    log_pseudonym_secret: str | None = field(default=None, metadata=_SECRET)
+    """`LOG_PSEUDONYM_SECRET`: key of the HMAC that turns user ids into log pseudonyms; set the
+    same value on every process to group one user's lines across them. Unset = a random key per
+    process (pseudonyms then differ between processes and restarts)."""
 
 
-@dataclass(frozen=True, slots=True)
-class McpServerSettings:
+@dataclass(frozen=True, slots=True, repr=False)
+class McpServerSettings(_Redacted):
     """One other MCP server whose tools the agent may use."""
 
-    url: str
+    url: str = field(metadata=_URL)
     """Its streamable HTTP endpoint, e.g. http://127.0.0.1:9000/mcp."""
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = field(default=(), metadata=_HEADERS)
     """Sent with every request (e.g. its own Authorization)."""
     name: str = ""
     """Shown in logs and prefixed to its tool names; defaults to the URL's host and port."""
@@ -449,7 +462,8 @@ def _mcp_server(entry: object, index: int) -> McpServerSettings:
         raise ValueError(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError(f"{where}: name must be a non-empty string")
-    default_name = url.split("://", 1)[1].split("/", 1)[0]
+    # Host and port only: user-info in the URL (a password) must not name tools or log lines.
+    default_name = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
     return McpServerSettings(url=url, headers=tuple(headers.items()), name=name or default_name)
 
 
@@ -600,6 +614,14 @@ class Settings:
             timeout_s=r.seconds("MCP_SERVER_TIMEOUT_S", 10.0),
         )
         observability = _observability(r)
+        _placeholders(
+            r,
+            {
+                "GEMINI_API_KEY": gemini.api_key,
+                "DATABASE_URL's password": _url_password(database.url),
+                "REDIS_URL's password": _url_password(redis.url),
+            },
+        )
         if r.problems:
             raise SettingsError(r.problems)
         return cls(
@@ -647,6 +669,8 @@ def _auth_settings(r: _Reader) -> AuthSettings:
             f"{MIN_HS256_SECRET_BYTES} (e.g. `python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`)"
         )
+    elif secret is not None and (weak := weak_secret_problem("JWT_SECRET", secret)):
+        r.problems.append(weak)
     if public_key is not None:
         try:
             load_public_key(public_key)
@@ -667,6 +691,28 @@ def _auth_settings(r: _Reader) -> AuthSettings:
     )
 
 
+def _secret(r: _Reader, name: str) -> str | None:
+    """An optional signing secret, refused when it is a placeholder or guessable."""
+    value = r.optional(name)
+    if value is not None and (weak := weak_secret_problem(name, value)):
+        r.problems.append(weak)
+    return value
+
+
+def _placeholders(r: _Reader, values: Mapping[str, str]) -> None:
+    """Credentials copied from an example (`CHANGE_ME`) are refused, whatever their length."""
+    for name, value in values.items():
+        if value and (problem := placeholder_problem(name, value)):
+            r.problems.append(problem)
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
 def _observability(r: _Reader) -> ObservabilitySettings:
     level = r.text("LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
@@ -685,4 +731,5 @@ def _observability(r: _Reader) -> ObservabilitySettings:
         service_name=r.optional("OTEL_SERVICE_NAME"),
         worker_health_port=port,
         worker_health_host=r.text("WORKER_HEALTH_HOST", "127.0.0.1"),
+        log_pseudonym_secret=_secret(r, "LOG_PSEUDONYM_SECRET"),
     )
