@@ -17,7 +17,7 @@ LIMIT = 100
 
 
 def create(content: list[dict[str, Any]], quoted_text: str | None = None) -> ChatKitReq:
-    message = {
+    message: dict[str, Any] = {
         "content": content,
         "attachments": [],
         "quoted_text": quoted_text,

@@ -92,7 +92,7 @@ def test_mcp_headers_and_url_passwords_are_not_printed() -> None:
     shown = repr(settings)
     for secret in ("url-password-1", "header-token-2", "api-key-3", "otlp-password-4"):
         assert secret not in shown
-    assert settings.observability.log_pseudonym_secret not in shown
+    assert str(settings.observability.log_pseudonym_secret) not in shown
     assert "('Authorization', '***')" in shown and "https://bot:***@tools.example/mcp" in shown
     # The code that connects still has the values.
     assert dict(settings.mcp.servers[0].headers)["X-Api-Key"] == "api-key-3"
@@ -121,7 +121,8 @@ def test_log_pseudonyms_are_keyed() -> None:
 )
 def test_internal_messages_are_not_returned(exc: Exception) -> None:
     handler = EXCEPTION_HANDLERS[type(exc)]
-    request: Request[Any, Any, Any] = Request({"type": "http", "method": "POST", "headers": []})
+    scope: Any = {"type": "http", "method": "POST", "headers": []}
+    request: Request[Any, Any, Any] = Request(scope)
     response = handler(request, exc)
     assert response.status_code == 400
     assert str(exc) not in str(response.content)
