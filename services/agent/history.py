@@ -38,7 +38,7 @@ from openai.types.responses.response_input_item_param import FunctionCallOutput
 
 from services.agent.tools.tool_memory import is_tool_call_record
 from shared.attachments.blob_store import BlobStore
-from shared.attachments.inline_budget import plan_inline_images, unique_attachments
+from shared.attachments.inline_budget import InlinePlan, plan_inline_images, unique_attachments
 from shared.attachments.model_input import attachment_to_model_input, left_out_note
 
 
@@ -56,7 +56,7 @@ class HistoryConverter(ThreadItemConverter):
         self._blobs = blobs
         self._user_id = user_id
         self._max_inline_bytes = max_inline_bytes
-        self._inline: frozenset[str] = frozenset()
+        self._plan = InlinePlan()
         self._sent: set[str] = set()
 
     async def attachment_to_message_content(
@@ -64,9 +64,10 @@ class HistoryConverter(ThreadItemConverter):
     ) -> ResponseInputContentParam:
         if attachment.id in self._sent:
             return left_out_note(attachment, "it is the same image as attached earlier")
-        if attachment.id not in self._inline:
+        if attachment.id in self._plan.over_budget:
             return left_out_note(attachment, "older images are left out to keep the request small")
         self._sent.add(attachment.id)
+        # Inline, or a note for an image that is missing or of a type the model cannot read.
         return await attachment_to_model_input(attachment, self._blobs, self._user_id)
 
     async def user_message_to_input(
@@ -128,7 +129,7 @@ class HistoryConverter(ThreadItemConverter):
         items = from_first_user_message(
             thread_items if isinstance(thread_items, Sequence) else [thread_items]
         )
-        self._inline = await plan_inline_images(
+        self._plan = await plan_inline_images(
             [item.attachments for item in reversed(items) if isinstance(item, UserMessageItem)],
             self._blobs,
             self._user_id,

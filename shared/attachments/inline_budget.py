@@ -10,6 +10,7 @@ are chosen first; each image goes at most once per request.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from chatkit.types import Attachment
 
@@ -18,16 +19,26 @@ from shared.attachments.image_types import MODEL_IMAGE_TYPES
 from shared.settings import base64_size
 
 
+@dataclass(frozen=True, slots=True)
+class InlinePlan:
+    inline: frozenset[str] = field(default_factory=frozenset)
+    """Images sent as image parts."""
+    over_budget: frozenset[str] = field(default_factory=frozenset)
+    """Images left out for room: the model gets a note. (Missing images and types the model
+    cannot read are in neither set.)"""
+
+
 async def plan_inline_images(
     messages_newest_first: Sequence[Sequence[Attachment]],
     blobs: BlobStore,
     user_id: str,
     max_inline_bytes: int,
-) -> frozenset[str]:
-    """The ids of the images to send inline, newest first while they fit; sizes are read from
-    the blob store without reading the bytes."""
+) -> InlinePlan:
+    """Which images to send inline, newest first while they fit; sizes are read from the blob
+    store without reading the bytes."""
     remaining = max_inline_bytes
     chosen: set[str] = set()
+    left_out: set[str] = set()
     seen: set[str] = set()
     for attachments in messages_newest_first:
         for attachment in attachments:
@@ -41,7 +52,9 @@ async def plan_inline_images(
             if cost <= remaining:
                 chosen.add(attachment.id)
                 remaining -= cost
-    return frozenset(chosen)
+            else:
+                left_out.add(attachment.id)
+    return InlinePlan(frozenset(chosen), frozenset(left_out))
 
 
 def unique_attachments(attachments: Sequence[Attachment]) -> list[Attachment]:

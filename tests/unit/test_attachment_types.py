@@ -101,8 +101,9 @@ async def test_newest_images_first_each_once_within_the_budget() -> None:
         [attachment("mid")],
         [attachment("old"), attachment("new")],
     ]
-    chosen = await plan_inline_images(newest_first, blobs, "alice", 2 * base64_size(600))
-    assert chosen == {"new", "mid"}
+    plan = await plan_inline_images(newest_first, blobs, "alice", 2 * base64_size(600))
+    assert plan.inline == {"new", "mid"}
+    assert plan.over_budget == {"old"}
     assert blobs.size_calls == ["new", "mid", "old"]  # one look per image, none for the GIF
 
 
