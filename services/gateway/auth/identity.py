@@ -59,10 +59,9 @@ async def provide_request_context(
 
 
 async def authenticate(
-    connection: ASGIConnection[Any, Any, Any, Any], resources: GatewayResources
+    request: ASGIConnection[Any, Any, Any, Any], resources: GatewayResources
 ) -> RequestContext:
     """The authenticated user, or 401 / 403 / 429; reads headers only, never the body."""
-    request = connection
     auth = resources.settings.auth
     try:
         token, from_cookie = token_from_request(request, auth.cookie_name)
