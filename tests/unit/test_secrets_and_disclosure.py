@@ -5,6 +5,7 @@ reversed by hashing candidate ids, and internal error messages stay in the logs.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import pytest
 import yaml
 from litestar import Request
 
+from services.agent.mcp_servers import connect_mcp_servers
 from services.gateway.errors import EXCEPTION_HANDLERS
 from shared.observability import log_context
-from shared.settings import Settings, SettingsError
+from shared.settings import McpClientSettings, Settings, SettingsError, parse_mcp_servers
+from tests.e2e.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {
@@ -127,3 +130,16 @@ def test_internal_messages_are_not_returned(exc: Exception) -> None:
     assert response.status_code == 400
     assert str(exc) not in str(response.content)
     assert "passwd" not in str(response.content) and "transcribe" not in str(response.content)
+
+
+async def test_an_unreachable_mcp_server_is_logged_without_its_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()  # nothing listens there
+    settings = parse_mcp_servers(f"http://bot:mcp-password-5@127.0.0.1:{port}/mcp")
+    with caplog.at_level(logging.INFO, logger="services.agent.mcp_servers"):
+        servers = await connect_mcp_servers(McpClientSettings(servers=settings, timeout_s=2))
+        await servers.close()
+    assert "is unreachable" in caplog.text
+    assert "mcp-password-5" not in caplog.text
+    assert f"http://bot:***@127.0.0.1:{port}/mcp" in caplog.text
