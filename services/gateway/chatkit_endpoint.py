@@ -21,7 +21,10 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
 
-from services.gateway.attachments.message_attachments import check_message_attachments
+from services.gateway.attachments.message_attachments import (
+    check_message_attachments,
+    without_repeated_attachments,
+)
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.quotas.admission import admit_turn
 from services.gateway.quotas.stream_leases import holding
@@ -75,6 +78,7 @@ async def _start_turn(
     await check_message_attachments(
         parsed, resources.store, resources.blobs, resources.settings.attachments, context
     )
+    body, parsed = without_repeated_attachments(body, parsed)
     await _check_targets(parsed, resources.store, context)
 
     turn_id = uuid.uuid4().hex

@@ -115,6 +115,7 @@ def test_one_image_listed_thirty_times_is_read_once(system: System, alice: User)
     after = memory_kib(worker)
     print(f"worker memory before {before} after {after} (KiB)")
     assert image_parts(sent) == ["data:image/png;base64," + base64.b64encode(image).decode()]
+    assert [a["id"] for a in turn.done_items()[0]["attachments"]] == [attachment["id"]]
     # Today's code read and encoded the image 30 times (about 30 x 8 MB); once is ~50 MB at most.
     assert after["VmHWM"] - before["VmHWM"] < 200 * 1024
 
