@@ -1,9 +1,13 @@
-"""Test images, built here so the tests need no image library."""
+"""Test images, built here rather than kept as files."""
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
+
+from PIL import Image
 
 
 def tiny_png() -> bytes:
@@ -18,3 +22,18 @@ def tiny_png() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def padded_png(size: int) -> bytes:
+    """A PNG of exactly `size` bytes: a 1x1 image followed by random bytes (kept by the server
+    as they are; only the signature is checked)."""
+    png = tiny_png()
+    return png + os.urandom(size - len(png))
+
+
+def tiny_gif() -> bytes:
+    """A 2x2 two-frame GIF (an animation), made with Pillow."""
+    frames = [Image.new("RGB", (2, 2), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
+    return out.getvalue()

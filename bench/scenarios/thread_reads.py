@@ -31,7 +31,7 @@ from services.agent.history import HistoryConverter
 from shared.attachments.blob_store import PostgresBlobStore
 from shared.db.pool import create_pool
 from shared.request_context import RequestContext
-from shared.settings import AgentSettings, DatabaseSettings
+from shared.settings import AgentSettings, AttachmentSettings, DatabaseSettings
 from shared.store.postgres_store import MAX_PAGE_SIZE, PostgresStore
 from shared.tasks.repository import TaskRepository
 
@@ -126,7 +126,12 @@ async def _read(system: RunningSystem, user: str, thread_id: str, repeats: int) 
     pool = await create_pool(DatabaseSettings(url=system.database_url, pool_max_size=2))
     try:
         store = PostgresStore(pool)
-        converter = HistoryConverter(PostgresBlobStore(pool), TaskRepository(pool), user)
+        converter = HistoryConverter(
+            PostgresBlobStore(pool),
+            TaskRepository(pool),
+            user,
+            AttachmentSettings().max_inline_bytes,
+        )
         context = RequestContext(user_id=user)
         history = AgentSettings().history_items
         for name, limit in (("history_load", history), ("history_load_all", ITEMS)):

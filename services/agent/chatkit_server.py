@@ -34,7 +34,7 @@ from shared.chatkit.server_base import ChatKitServerBase
 from shared.errors import TaskChatError
 from shared.observability.log_context import bind_log_context
 from shared.request_context import RequestContext
-from shared.settings import AgentSettings
+from shared.settings import AgentSettings, AttachmentSettings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.actions import apply_action
 from shared.tasks.repository import TaskRepository
@@ -53,8 +53,10 @@ class AgentChatKitServer(ChatKitServerBase):
         models: GeminiModels,
         blobs: BlobStore,
         settings: AgentSettings,
+        max_inline_bytes: int = AttachmentSettings().max_inline_bytes,
     ) -> None:
         super().__init__(store)
+        self.max_inline_bytes = max_inline_bytes
         self.postgres = store
         self.tasks = tasks
         self.usage = usage
@@ -90,7 +92,9 @@ class AgentChatKitServer(ChatKitServerBase):
         )
         result = Runner.run_streamed(
             self.agent,
-            await HistoryConverter(self.blobs, self.tasks, context.user_id).to_agent_input(history),
+            await HistoryConverter(
+                self.blobs, self.tasks, context.user_id, self.max_inline_bytes
+            ).to_agent_input(history),
             context=agent_context,
             max_turns=self.settings.max_tool_rounds,
             run_config=RunConfig(model=model, tracing_disabled=True),

@@ -7,7 +7,9 @@
   outputs, grouped the way the model made them (all calls of a round, then their outputs).
 - Workflow items only mirror those tool calls for the user, so they are not sent again; a widget
   is sent as its short text copy, not its component tree.
-- Attached images go to the model inline, read from the blob store for the turn's user.
+- Attached images go to the model inline, read from the blob store for the turn's user: each
+  image once per request, newest first within `MODEL_MAX_INLINE_BYTES`; the others become a
+  short note (`shared/attachments/inline_budget.py`).
 - An @-mention of a task (`input_tag`) names the user's task by id and title, or is plain text
   when it names none of theirs (`task_tags.py`); chatkit's default raises for every tag.
 - The window of recent items starts at a user message, so it never opens with a tool output
@@ -41,7 +43,8 @@ from openai.types.responses.response_input_item_param import FunctionCallOutput
 from services.agent.task_tags import task_tag_to_input
 from services.agent.tools.tool_memory import is_tool_call_record
 from shared.attachments.blob_store import BlobStore
-from shared.attachments.model_input import attachment_to_model_input
+from shared.attachments.inline_budget import InlinePlan, plan_inline_images, unique_attachments
+from shared.attachments.model_input import attachment_to_model_input, left_out_note
 from shared.tasks.repository import TaskRepository
 
 
@@ -53,12 +56,18 @@ def from_first_user_message(items: Sequence[ThreadItem]) -> list[ThreadItem]:
 
 
 class HistoryConverter(ThreadItemConverter):
-    """Made per turn: attached images and tagged tasks are read with the turn's user."""
+    """Made per turn: attached images are read with the turn's user, within the inline budget;
+    tagged tasks are looked up for the same user."""
 
-    def __init__(self, blobs: BlobStore, tasks: TaskRepository, user_id: str) -> None:
+    def __init__(
+        self, blobs: BlobStore, tasks: TaskRepository, user_id: str, max_inline_bytes: int
+    ) -> None:
         self._blobs = blobs
         self._tasks = tasks
         self._user_id = user_id
+        self._max_inline_bytes = max_inline_bytes
+        self._plan = InlinePlan()
+        self._sent: set[str] = set()
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
         return await task_tag_to_input(tag, self._tasks, self._user_id)
@@ -66,7 +75,20 @@ class HistoryConverter(ThreadItemConverter):
     async def attachment_to_message_content(
         self, attachment: Attachment
     ) -> ResponseInputContentParam:
+        if attachment.id in self._sent:
+            return left_out_note(attachment, "it is the same image as attached earlier")
+        if attachment.id in self._plan.over_budget:
+            return left_out_note(attachment, "older images are left out to keep the request small")
+        self._sent.add(attachment.id)
+        # Inline, or a note for an image that is missing or of a type the model cannot read.
         return await attachment_to_model_input(attachment, self._blobs, self._user_id)
+
+    async def user_message_to_input(
+        self, item: UserMessageItem, is_last_message: bool = True
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        # A message may list one image many times; it is read and sent once.
+        unique = item.model_copy(update={"attachments": unique_attachments(item.attachments)})
+        return await super().user_message_to_input(unique, is_last_message)
 
     async def assistant_message_to_input(
         self, item: AssistantMessageItem
@@ -120,6 +142,13 @@ class HistoryConverter(ThreadItemConverter):
         items = from_first_user_message(
             thread_items if isinstance(thread_items, Sequence) else [thread_items]
         )
+        self._plan = await plan_inline_images(
+            [item.attachments for item in reversed(items) if isinstance(item, UserMessageItem)],
+            self._blobs,
+            self._user_id,
+            self._max_inline_bytes,
+        )
+        self._sent = set()
         return group_tool_rounds(await super().to_agent_input(items))
 
 

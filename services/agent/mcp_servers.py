@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from agents.mcp import MCPServer, MCPServerManager, MCPServerStreamableHttp
 
-from shared.settings import McpClientSettings, McpServerSettings
+from shared.settings import McpClientSettings, McpServerSettings, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ async def connect_mcp_servers(settings: McpClientSettings) -> McpServers:
     if not settings.servers:
         return McpServers(manager=None, active=[])
     servers = [_server(config, settings.timeout_s) for config in settings.servers]
+    # For log lines: a password in a URL's user-info must not reach the logs.
     urls = {
-        server.name: config.url for server, config in zip(servers, settings.servers, strict=True)
+        server.name: redact_url(config.url)
+        for server, config in zip(servers, settings.servers, strict=True)
     }
     manager = MCPServerManager(
         servers,

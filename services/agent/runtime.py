@@ -92,6 +92,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
             models,
             build_blob_store(settings.attachments, pool),
             settings.agent,
+            max_inline_bytes=settings.attachments.max_inline_bytes,
         )
         running_turns = RunningTurns()
         records = TurnRecords(pool)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from services.gateway.attachments.routes import attachment_routes
 from services.gateway.auth.identity import provide_request_context
+from services.gateway.auth.login_guard import PUBLIC, require_login
+from services.gateway.body_deadline import BodyReadDeadline
 from services.gateway.chatkit_endpoint import chatkit_endpoint
 from services.gateway.dev_page.page import dev_page, dev_static_files
 from services.gateway.draining import DrainState
@@ -25,18 +28,10 @@ from services.gateway.observability.request_metrics import RequestMetricsMiddlew
 from services.gateway.observability.routes import metrics
 from services.gateway.resources import GatewayResources, open_resources
 from services.gateway.tasks.routes import TaskController
+from services.gateway.transcription.route import transcription_route
 from services.gateway.turns.resume import turn_events_endpoint
 from services.gateway.turns.stop_route import stop_turn
 from shared.settings import Settings
-
-
-def chatkit_body_limit(settings: Settings) -> int:
-    """The ChatKit body limit, raised when dictation is on so that a clip up to
-    `TRANSCRIPTION_MAX_BYTES` fits once base64-encoded (a third larger) in its JSON request."""
-    limit = settings.gateway.max_body_bytes
-    if settings.transcription.enabled:
-        limit = max(limit, settings.transcription.max_bytes * 4 // 3 + 64 * 1024)
-    return limit
 
 
 def create_app(settings: Settings, draining: DrainState | None = None) -> Litestar:
@@ -73,24 +68,31 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
             chatkit_endpoint,
             turn_events_endpoint,
             stop_turn,
-            healthz,
-            readyz,
-            metrics,
-            dev_page,
-            dev_static_files(),
+            # Anyone may call these; every other route runs `require_login` before its body.
+            Router(
+                "/",
+                route_handlers=[healthz, readyz, metrics, dev_page, dev_static_files()],
+                opt=PUBLIC,
+            ),
             *attachment_routes(settings.attachments.max_bytes),
+            transcription_route(settings),
             TaskController,
             mcp_endpoint,
         ],
+        guards=[require_login],
         lifespan=[lifespan],
         dependencies={
             "resources": Provide(provide_resources, sync_to_thread=False),
             "request_context": Provide(provide_request_context),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[RequestMetricsMiddleware()],
+        middleware=[
+            RequestMetricsMiddleware(),
+            DefineMiddleware(BodyReadDeadline, timeout_s=settings.limits.body_read_timeout_s),
+        ],
         cors_config=cors,
-        request_max_body_size=chatkit_body_limit(settings),
+        # Dictation and uploads raise it on their own routes only.
+        request_max_body_size=settings.gateway.max_body_bytes,
         openapi_config=openapi_config(),
         # Logging is configured once per process (shared/observability/logging_setup.py);
         # Litestar's default would replace the root handler with its own format.
@@ -105,6 +107,7 @@ def openapi_config() -> OpenAPIConfig:
         version="0.1.0",
         description="The task panel's REST API (`/api/tasks`) and the ChatKit endpoint.",
         path="/schema",
+        openapi_router=Router("/schema", route_handlers=[], opt=PUBLIC),
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(

@@ -21,6 +21,10 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
 
+from services.gateway.attachments.message_attachments import (
+    check_message_attachments,
+    without_repeated_attachments,
+)
 from services.gateway.chatkit_requests import check_model_choice, parse_chatkit_request
 from services.gateway.request_limits import (
     check_message_length,
@@ -71,6 +75,10 @@ async def _start_turn(
     context: RequestContext,
 ) -> Stream:
     # A missing or foreign thread or item is a 4xx now, not an error halfway through a stream.
+    await check_message_attachments(
+        parsed, resources.store, resources.blobs, resources.settings.attachments, context
+    )
+    body, parsed = without_repeated_attachments(body, parsed)
     await _check_targets(parsed, resources.store, context)
 
     turn_id = uuid.uuid4().hex
@@ -97,9 +105,6 @@ async def _start_turn(
 async def _check_targets(
     parsed: StreamingReq, store: PostgresStore, context: RequestContext
 ) -> None:
-    if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
-        for attachment_id in parsed.params.input.attachments:
-            await store.load_attachment(attachment_id, context)
     match parsed:
         case ThreadsCreateReq():
             return

@@ -64,7 +64,7 @@ class GatewayChatKitServer(ChatKitServerBase):
     async def transcribe(
         self, audio_input: AudioInput, context: RequestContext
     ) -> TranscriptionResult:
-        return await self.transcriber.transcribe(audio_input)
+        return await self.transcriber.transcribe(audio_input, context.user_id)
 
     async def sync_action(
         self,

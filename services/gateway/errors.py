@@ -55,15 +55,22 @@ def _http(_: Request[object, object, State], exc: Exception) -> Response[dict[st
     return _json(exc.status_code, exc.detail)
 
 
+# The messages of the two below are written for developers (they name internal functions,
+# item ids or values the code saw): logged, never sent. `TaskChatError.detail` is the only text
+# a client reads from an exception.
+
+
 def _unsupported(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     # chatkit raises NotImplementedError for features a server has not switched on.
-    return _json(400, f"This server does not support that request: {exc}")
+    logger.info("unsupported request: %s", exc)
+    return _json(400, "This server does not support that request.")
 
 
 def _rejected(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
     # chatkit raises ValueError for requests that do not fit the thread (e.g. a sync action
-    # whose sender is not a widget).
-    return _json(400, str(exc) or "The request does not fit this thread.")
+    # whose sender is not a widget); so may any library below it.
+    logger.info("request rejected: %s: %s", type(exc).__name__, exc)
+    return _json(400, "The request does not fit this thread or its items.")
 
 
 def _unavailable(_: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 
-from chatkit.types import ChatKitReq, ThreadsAddUserMessageReq, ThreadsCreateReq
+from chatkit.types import (
+    ChatKitReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    UserMessageInput,
+    UserMessageTagContent,
+)
 from litestar import Request
 from litestar.datastructures import State
 
@@ -33,11 +39,22 @@ async def read_body(request: Request[object, object, State], timeout_s: float) -
         ) from None
 
 
+def message_length(message: UserMessageInput) -> int:
+    """Characters of a user message that can reach the model: its text, the text it quotes, and
+    each tag's text and data (a tag is shown to the model with what it carries)."""
+    length = len(message.quoted_text or "")
+    for part in message.content:
+        length += len(part.text)
+        if isinstance(part, UserMessageTagContent) and part.data:
+            length += len(json.dumps(part.data, ensure_ascii=False))
+    return length
+
+
 def check_message_length(parsed: ChatKitReq, max_chars: int) -> None:
-    """Refuse a user message whose text parts together exceed `max_chars`."""
+    """Refuse a user message longer than `max_chars`, every part of it counted."""
     if not isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
         return
-    length = sum(len(part.text) for part in parsed.params.input.content if hasattr(part, "text"))
+    length = message_length(parsed.params.input)
     if length > max_chars:
         raise InvalidInputError(
             f"The message is {length:,} characters long; the limit is {max_chars:,}."

@@ -14,11 +14,13 @@ from arq.connections import create_pool as arq_pool
 
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.attachments.thread_cleanup import AttachmentCleaningStore
+from services.gateway.attachments.user_allowance import AttachmentAllowance
 from services.gateway.auth.jwks import JwksKeys
 from services.gateway.auth.verifier import KeySource, TokenVerifier, static_key
 from services.gateway.chatkit_server import GatewayChatKitServer
 from services.gateway.draining import DrainState
 from services.gateway.quotas.anonymous_rate import AnonymousRateLimit
+from services.gateway.quotas.daily_messages import DailyMessageQuota
 from services.gateway.transcription.transcriber import Transcriber
 from services.gateway.turns.admission import TurnAdmission
 from services.gateway.turns.notifier import TurnEventNotifier
@@ -32,11 +34,13 @@ from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
+from shared.turns import keys
 from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
 from shared.turns.keys import TURN_QUEUE
 from shared.turns.queue import TurnQueue
 from shared.turns.records import TurnRecords
+from shared.usage.repository import UsageRepository
 from shared.workers.registry import WorkerRegistry
 
 
@@ -89,7 +93,17 @@ async def open_resources(
             ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
         )
         opened.push_async_callback(redis.aclose)
-        transcriber = Transcriber(settings.transcription, settings.gemini)
+        transcriber = Transcriber(
+            settings.transcription,
+            settings.gemini,
+            DailyMessageQuota(
+                redis,
+                settings.transcription.daily_quota,
+                keys.daily_transcriptions,
+                "dictated clips",
+            ),
+            UsageRepository(pool),
+        )
         opened.push_async_callback(transcriber.close)
         jwks_http = httpx.AsyncClient(timeout=JWKS_TIMEOUT_S, follow_redirects=True)
         opened.push_async_callback(jwks_http.aclose)
@@ -115,7 +129,9 @@ async def open_resources(
             chatkit=GatewayChatKitServer(
                 store,
                 TaskRepository(pool),
-                GatewayAttachmentStore(settings.attachments, blobs),
+                GatewayAttachmentStore(
+                    settings.attachments, blobs, AttachmentAllowance(pool, settings.attachments)
+                ),
                 transcriber,
             ),
             turns=turns,

@@ -25,6 +25,10 @@ class BlobStore(Protocol):
 
     async def get(self, user_id: str, attachment_id: str) -> bytes | None: ...
 
+    async def size(self, user_id: str, attachment_id: str) -> int | None:
+        """How many bytes `get` would return, without reading them; None when there are none."""
+        ...
+
     async def delete(self, user_id: str, attachment_id: str) -> None: ...
 
 
@@ -53,6 +57,16 @@ class PostgresBlobStore:
             user_id,
         )
         return bytes(data) if data is not None else None
+
+    async def size(self, user_id: str, attachment_id: str) -> int | None:
+        size = await self._db.fetchval(
+            user_id,
+            "SELECT octet_length(bytes) FROM attachment_blobs"
+            " WHERE attachment_id = $1 AND user_id = $2",
+            attachment_id,
+            user_id,
+        )
+        return int(size) if size is not None else None
 
     async def delete(self, user_id: str, attachment_id: str) -> None:
         await self._db.execute(
@@ -91,6 +105,13 @@ class DirectoryBlobStore:
         path = self._path(user_id, attachment_id)
         try:
             return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+
+    async def size(self, user_id: str, attachment_id: str) -> int | None:
+        path = self._path(user_id, attachment_id)
+        try:
+            return (await asyncio.to_thread(path.stat)).st_size
         except FileNotFoundError:
             return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chatkit.types import Attachment
 
-from shared.attachments.image_types import sniff_image_type
+from shared.attachments.image_types import ACCEPTED_NAMES, sniff_image_type
 from shared.errors import InvalidInputError, PayloadTooLargeError
 
 # Kept in the attachment's integration-only `metadata`, which chatkit never sends to clients.
@@ -33,7 +33,7 @@ def check_upload(attachment: Attachment, data: bytes, max_bytes: int) -> None:
     actual = sniff_image_type(data)
     if actual != attachment.mime_type:
         raise InvalidInputError(
-            f"The uploaded bytes are {actual or 'not a PNG, JPEG, WebP or GIF image'}, "
+            f"The uploaded bytes are {actual or 'not a ' + ACCEPTED_NAMES + ' image'}, "
             f"but the attachment was created as {attachment.mime_type}."
         )
     expected = declared_size(attachment)

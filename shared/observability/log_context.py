@@ -7,6 +7,8 @@ passing ids through every call; tasks started from there inherit them.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -16,9 +18,28 @@ thread_id_var: ContextVar[str | None] = ContextVar("taskchat_thread_id", default
 user_id_var: ContextVar[str | None] = ContextVar("taskchat_user_id", default=None)
 
 
+class _PseudonymKey:
+    """The HMAC key of log pseudonyms: `LOG_PSEUDONYM_SECRET`, or random for this process.
+
+    A plain hash of a user id (often an email address) can be reversed by hashing candidate
+    addresses; with a secret key it cannot, by anyone who reads the logs but not the key.
+    """
+
+    value: bytes | None = None
+
+
+def configure_pseudonyms(secret: str | None) -> None:
+    """Called once per process, with the logging configuration."""
+    _PseudonymKey.value = secret.encode() if secret else secrets.token_bytes(32)
+
+
 def hash_user_id(user_id: str) -> str:
-    """A stable pseudonym for logs: lines of one user can be grouped, the id itself is not shown."""
-    return hashlib.sha256(user_id.encode()).hexdigest()[:16]
+    """A stable pseudonym for logs: lines of one user can be grouped, the id itself is not shown
+    and cannot be recovered without the key."""
+    if _PseudonymKey.value is None:
+        configure_pseudonyms(None)
+    assert _PseudonymKey.value is not None
+    return hmac.new(_PseudonymKey.value, user_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def bind_log_context(

@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from shared.observability.log_context import current_log_fields
+from shared.observability.log_context import configure_pseudonyms, current_log_fields
 from shared.settings import ObservabilitySettings
 
 QUIET_LOGGERS = {
@@ -56,6 +56,7 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(settings: ObservabilitySettings) -> None:
     """Route every logger (ours, chatkit's, uvicorn's, arq's) through one stderr handler."""
+    configure_pseudonyms(settings.log_pseudonym_secret)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     root = logging.getLogger()

@@ -13,6 +13,7 @@ from shared.settings.gateway import (
     GatewaySettings,
     LimitSettings,
     TranscriptionSettings,
+    base64_size,
 )
 from shared.settings.loading import MIN_HS256_SECRET_BYTES, Settings
 from shared.settings.mcp import McpServerSettings, parse_mcp_servers
@@ -50,6 +51,7 @@ __all__ = [
     "SettingsError",
     "TranscriptionSettings",
     "WorkerSettings",
+    "base64_size",
     "parse_mcp_servers",
     "redact_url",
 ]

@@ -23,6 +23,11 @@ from shared.settings.redaction import Redacted
 PORT = Integer(minimum=1, maximum=65535)
 
 
+def base64_size(raw_bytes: int) -> int:
+    """Length of `raw_bytes` bytes once base64-encoded, as they travel inline to the model."""
+    return (raw_bytes + 2) // 3 * 4
+
+
 @settings_group
 class GatewaySettings(Redacted):
     """The gateway: HTTP, streams and admission of turns."""
@@ -247,6 +252,36 @@ class AttachmentSettings(Redacted):
         doc="the gateway as browsers reach it, for upload and preview links",
         shown_default="http://GATEWAY_HOST:GATEWAY_PORT",
         read_by="gateway",
+        url=True,
+    )
+    max_per_message: int = setting(
+        "ATTACHMENT_MAX_PER_MESSAGE",
+        Integer(),
+        default=10,
+        doc="images one message may carry (each listed once)",
+        read_by="gateway",
+    )
+    max_per_user: int = setting(
+        "ATTACHMENT_MAX_PER_USER",
+        Integer(),
+        default=500,
+        doc="images one user may keep (deleting a thread frees its images)",
+        read_by="gateway",
+    )
+    max_bytes_per_user: int = setting(
+        "ATTACHMENT_MAX_BYTES_PER_USER",
+        Integer(),
+        default=500 * 1024 * 1024,
+        doc="bytes of images one user may keep",
+        read_by="gateway",
+    )
+    max_inline_bytes: int = setting(
+        "MODEL_MAX_INLINE_BYTES",
+        Integer(minimum=1),
+        default=15_000_000,
+        doc="base64 bytes of images inlined in one model request, history included; older "
+        "images beyond it go as a short text note (Gemini refuses requests over 20 MB, text "
+        "included, so keep this below that)",
     )
 
 
@@ -266,5 +301,12 @@ class TranscriptionSettings(Redacted):
         Integer(minimum=1),
         default=5 * 1024 * 1024,
         doc="largest audio clip accepted",
+        read_by="gateway",
+    )
+    daily_quota: int = setting(
+        "TRANSCRIPTION_DAILY_QUOTA",
+        Integer(),
+        default=100,
+        doc="dictated clips per user per UTC day",
         read_by="gateway",
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from shared.auth.public_keys import load_public_key
 from shared.gemini_models import setting_problems as model_setting_problems
+from shared.secret_strength import placeholder_problem, weak_secret_problem
 from shared.settings.connections import DatabaseSettings, RedisSettings
 from shared.settings.gateway import (
     AttachmentSettings,
@@ -14,6 +16,7 @@ from shared.settings.gateway import (
     GatewaySettings,
     LimitSettings,
     TranscriptionSettings,
+    base64_size,
 )
 from shared.settings.model import AgentSettings, GeminiSettings, McpClientSettings
 from shared.settings.observability import ObservabilitySettings
@@ -78,6 +81,7 @@ class Settings:
             limits=r.group(LimitSettings),
             observability=r.group(ObservabilitySettings),
         )
+        _refuse_weak_credentials(r, settings)
         if settings.transcription.enabled and not needs_model and not settings.gemini.api_key:
             r.problems.append("TRANSCRIPTION_ENABLED=true needs GEMINI_API_KEY (it uses Gemini)")
         if r.problems:
@@ -113,6 +117,13 @@ def _attachments(r: EnvReader, gateway: GatewaySettings) -> AttachmentSettings:
     if r.raw("PUBLIC_BASE_URL") is None:  # the gateway itself, as configured
         attachments = replace(attachments, public_base_url=f"http://{gateway.host}:{gateway.port}")
     attachments = replace(attachments, public_base_url=attachments.public_base_url.rstrip("/"))
+    encoded = base64_size(attachments.max_bytes)
+    if encoded > attachments.max_inline_bytes:
+        r.problems.append(
+            f"ATTACHMENT_MAX_BYTES={attachments.max_bytes} is {encoded} bytes as base64, more"
+            f" than MODEL_MAX_INLINE_BYTES={attachments.max_inline_bytes}: an image that"
+            " large could never be sent to the model"
+        )
     if attachments.storage == "directory" and attachments.directory is None:
         r.problems.append("ATTACHMENT_STORAGE=directory needs ATTACHMENT_DIR (a folder path)")
     return attachments
@@ -144,9 +155,35 @@ def _auth(r: EnvReader) -> AuthSettings:
             f"{MIN_HS256_SECRET_BYTES} (e.g. `python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`)"
         )
+    elif secret is not None and (weak := weak_secret_problem("JWT_SECRET", secret)):
+        r.problems.append(weak)
     if auth.jwt_public_key is not None:
         try:
             load_public_key(auth.jwt_public_key)
         except ValueError as exc:
             r.problems.append(f"JWT_PUBLIC_KEY is not a usable PEM public key: {exc}")
     return auth
+
+
+def _refuse_weak_credentials(r: EnvReader, settings: Settings) -> None:
+    """Credentials copied from an example (`CHANGE_ME`) are refused, whatever their length, and
+    a signing secret must not be guessable."""
+    for name, value in (
+        ("GEMINI_API_KEY", settings.gemini.api_key),
+        ("DATABASE_URL's password", _url_password(settings.database.url)),
+        ("REDIS_URL's password", _url_password(settings.redis.url)),
+    ):
+        if value and (problem := placeholder_problem(name, value)):
+            r.problems.append(problem)
+    pseudonym_key = settings.observability.log_pseudonym_secret
+    if pseudonym_key is not None and (
+        weak := weak_secret_problem("LOG_PSEUDONYM_SECRET", pseudonym_key)
+    ):
+        r.problems.append(weak)
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""

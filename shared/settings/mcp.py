@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.settings.parsers import Parser, Refused
+from shared.settings.redaction import Redacted
 
 
-@dataclass(frozen=True, slots=True)
-class McpServerSettings:
+@dataclass(frozen=True, slots=True, repr=False)
+class McpServerSettings(Redacted):
     """One other MCP server whose tools the agent may use."""
 
-    url: str
+    url: str = field(metadata={"url": True})
     """Its streamable HTTP endpoint, e.g. http://127.0.0.1:9000/mcp."""
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = field(default=(), metadata={"headers": True})
     """Sent with every request (e.g. its own Authorization)."""
     name: str = ""
     """Shown in logs and prefixed to its tool names; defaults to the URL's host and port."""
@@ -52,7 +53,8 @@ def _mcp_server(entry: object, index: int) -> McpServerSettings:
         raise ValueError(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError(f"{where}: name must be a non-empty string")
-    default_name = url.split("://", 1)[1].split("/", 1)[0]
+    # Host and port only: user-info in the URL (a password) must not name tools or log lines.
+    default_name = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
     return McpServerSettings(url=url, headers=tuple(headers.items()), name=name or default_name)
 
 

@@ -37,6 +37,7 @@ class ObservabilitySettings(Redacted):
         default=None,
         doc="OTLP/HTTP collector base URL (e.g. http://otel:4318) for traces; unset = no "
         "tracing (needs the `otel` extra, in the image)",
+        url=True,
     )
     service_name: str | None = setting(
         "OTEL_SERVICE_NAME",
@@ -59,4 +60,14 @@ class ObservabilitySettings(Redacted):
         default="127.0.0.1",
         doc="interface of the worker's health and metrics port",
         read_by="worker",
+    )
+    log_pseudonym_secret: str | None = setting(
+        "LOG_PSEUDONYM_SECRET",
+        Text(),
+        default=None,
+        doc="key of the HMAC that turns user ids into log pseudonyms; set the same value on "
+        "every process to group one user's lines across them (unset: a random key per process, "
+        "so pseudonyms differ between processes and restarts)",
+        shown_default="a random key per process",
+        secret=True,
     )

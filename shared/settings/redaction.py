@@ -10,8 +10,12 @@ REDACTED = "***"
 
 def redact_url(url: str) -> str:
     """`url` without the password of its user-info part (DSNs often carry one)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # unparseable (e.g. a bad port): show nothing of it
+        return REDACTED
+    if password is None:
         return url
     host = parts.hostname or ""
     if parts.port is not None:
@@ -33,6 +37,9 @@ class Redacted:
                 text = repr(REDACTED)
             elif f.metadata.get("url") and isinstance(value, str):
                 text = repr(redact_url(value))
+            elif f.metadata.get("headers"):
+                # Header values are often credentials (Authorization, API keys): names only.
+                text = repr(tuple((name, REDACTED) for name, _ in value))
             else:
                 text = repr(value)
             shown.append(f"{f.name}={text}")

@@ -74,6 +74,11 @@ def daily_messages(user_id: str, day: str) -> str:
     return f"{PREFIX}:quota:messages:{day}:{user_id}"
 
 
+def daily_transcriptions(user_id: str, day: str) -> str:
+    """Counter of the clips `user_id` dictated on UTC date `day` (YYYY-MM-DD)."""
+    return f"{PREFIX}:quota:transcriptions:{day}:{user_id}"
+
+
 def open_streams(user_id: str) -> str:
     """Sorted set of the user's open streams: turn id scored by its lease's expiry (ms)."""
     return f"{PREFIX}:quota:streams:{user_id}"

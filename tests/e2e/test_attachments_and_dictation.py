@@ -150,13 +150,13 @@ def transcribe(user: User, mime_type: str, data: bytes) -> httpx.Response:
 def test_dictation_through_gemini(system: System, alice: User) -> None:
     with EmulatorControl(system.emulator_url) as emulator:
         emulator.reset()
-        response = transcribe(alice, "audio/webm;codecs=opus", b"\x1aE\xdf\xa3fake-webm")
+        response = transcribe(alice, "audio/ogg;codecs=opus", b"OggSfake-ogg")
         assert response.status_code == 200, response.text
         result = TranscriptionResult.model_validate(response.json())
         sent: Any = emulator.requests()[0]
     assert result.text == sent["response"]["text"].strip()
     parts = sent["request"]["messages"][0]["content"]
     audio = next(p for p in parts if p["type"] == "input_audio")["input_audio"]
-    assert audio["format"] == "webm"
-    assert base64.b64decode(audio["data"]) == b"\x1aE\xdf\xa3fake-webm"
-    assert transcribe(alice, "audio/x-unknown", b"x").status_code == 400
+    assert audio["format"] == "ogg"
+    assert base64.b64decode(audio["data"]) == b"OggSfake-ogg"
+    assert transcribe(alice, "audio/x-unknown", b"x").status_code == 415

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.dev_page.page import CHATKIT_SCRIPT_URL
-from shared.observability.log_context import hash_user_id
+from shared.observability.log_context import configure_pseudonyms, hash_user_id
 from shared.settings import DEFAULT_GEMINI_MODEL
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
@@ -23,10 +23,16 @@ from tests.e2e.processes import free_port
 
 pytestmark = pytest.mark.e2e
 
+PSEUDONYM_SECRET = "ops-test-pseudonym-key-Qx7Lm2Vr9Tz4"
+
 
 @pytest.fixture(scope="module")
 def ops_system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    env = {"LOG_FORMAT": "json", "WORKER_HEALTH_PORT": str(free_port())}
+    env = {
+        "LOG_FORMAT": "json",
+        "WORKER_HEALTH_PORT": str(free_port()),
+        "LOG_PSEUDONYM_SECRET": PSEUDONYM_SECRET,
+    }
     with running_system(backends, tmp_path_factory, "ops", extra_env=env) as system:
         yield system
 
@@ -148,7 +154,12 @@ def test_a_turn_shows_in_metrics_usage_and_json_logs(
     ]
     started = [line for line in worker_lines if line.get("turn_id") == turn_id]
     assert started, "no worker log line names the turn"
-    assert {line["user"] for line in started} == {hash_user_id(user)}
+    # The same key as the services: the pseudonym is an HMAC of the user id.
+    configure_pseudonyms(PSEUDONYM_SECRET)
+    try:
+        assert {line["user"] for line in started} == {hash_user_id(user)}
+    finally:
+        configure_pseudonyms(None)
     assert any(line.get("thread_id") == turn.thread_id for line in started)
 
 

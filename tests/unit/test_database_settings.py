@@ -12,7 +12,7 @@ DIRECT = "postgresql://owner:Own3r@ep-cool-darkness-a1b2c3d4.us-east-2.aws.neon.
 BASE = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "GEMINI_API_KEY": "k",
-    "JWT_SECRET": "s" * 32,
+    "JWT_SECRET": "unit-test-secret-that-is-32-bytes-long",
 }
 
 

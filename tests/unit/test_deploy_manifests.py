@@ -5,6 +5,7 @@ cover the services' drain deadlines. (No image is built and no cluster is needed
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import services.gateway.observability.metrics  # noqa: F401  (defines the gatewa
 from services.agent.observability.health_server import WorkerHealthServer
 from services.gateway.app import create_app
 from services.gemini_emulator.config import EmulatorConfig
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 
 # The /chatkit handler (not ours) still relies on inferred dependencies.
 pytestmark = pytest.mark.filterwarnings(
@@ -36,12 +37,13 @@ SECRET_NAMES = {
     "REDIS_URL",
     "GEMINI_API_KEY",
     "JWT_SECRET",
+    "LOG_PSEUDONYM_SECRET",
 }
 MINIMAL_ENV = {
     "DATABASE_URL": "postgresql://u@db/taskchat",
     "REDIS_URL": "redis://redis:6379/0",
     "GEMINI_API_KEY": "k",
-    "JWT_SECRET": "s" * 32,
+    "JWT_SECRET": "unit-test-secret-that-is-32-bytes-long",
 }
 
 
@@ -163,10 +165,24 @@ def test_every_setting_is_documented_and_present() -> None:
     assert unknown == set(), ".env.example names settings nothing reads"
 
 
+def filled_in(example: dict[str, str]) -> dict[str, str]:
+    """The example Secret with its CHANGE_ME placeholders replaced, as a deployment must."""
+    return {
+        name: value.replace("CHANGE_ME_TO_A_LONG_RANDOM_STRING_OF_32_BYTES_OR_MORE", token).replace(
+            "CHANGE_ME", token
+        )
+        for name, value in example.items()
+        for token in [secrets.token_urlsafe(32)]
+    }
+
+
 def test_secrets_stay_out_of_the_configmap_and_the_pair_is_a_valid_configuration() -> None:
     assert set(secret_example()) == SECRET_NAMES
     assert SECRET_NAMES.isdisjoint(configmap())
-    settings = Settings.from_env({**configmap(), **secret_example()})
+    # As shipped, the example's placeholders keep the services from starting.
+    with pytest.raises(SettingsError, match="JWT_SECRET is a placeholder"):
+        Settings.from_env({**configmap(), **secret_example()})
+    settings = Settings.from_env({**configmap(), **filled_in(secret_example())})
     assert settings.observability.log_format == "json"
     assert settings.observability.worker_health_port == int(configmap()["WORKER_HEALTH_PORT"])
     overlay = dict(
@@ -175,7 +191,7 @@ def test_secrets_stay_out_of_the_configmap_and_the_pair_is_a_valid_configuration
         if line and not line.startswith("#")
     )
     assert set(overlay) <= settings_names()
-    Settings.from_env({**configmap(), **overlay, **secret_example()})
+    Settings.from_env({**configmap(), **overlay, **filled_in(secret_example())})
 
 
 def gateway_routes() -> set[str]:
@@ -219,7 +235,7 @@ def test_worker_probes_and_port_match_the_code() -> None:
 
 
 def test_grace_periods_cover_the_drain_deadlines() -> None:
-    settings = Settings.from_env({**configmap(), **secret_example()})
+    settings = Settings.from_env({**configmap(), **filled_in(secret_example())})
     gateway_drain_s, worker_drain_s = settings.gateway.drain_s, settings.worker.drain_s
     gateway = k8s("Deployment", "taskchat-gateway")["spec"]["template"]["spec"]
     pre_stop_s = int(gateway["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])

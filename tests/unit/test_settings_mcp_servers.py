@@ -12,7 +12,7 @@ BASE = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1/taskchat",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "GEMINI_API_KEY": "k",
-    "JWT_SECRET": "s" * 32,
+    "JWT_SECRET": "unit-test-secret-that-is-32-bytes-long",
 }
 
 

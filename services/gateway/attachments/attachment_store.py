@@ -5,8 +5,9 @@ from __future__ import annotations
 from chatkit.store import AttachmentStore
 from chatkit.types import Attachment, AttachmentCreateParams, ImageAttachment
 
+from services.gateway.attachments.user_allowance import AttachmentAllowance
 from shared.attachments.blob_store import BlobStore
-from shared.attachments.image_types import ACCEPTED_TYPES
+from shared.attachments.image_types import ACCEPTED_NAMES, ACCEPTED_TYPES
 from shared.attachments.upload_check import DECLARED_SIZE_KEY
 from shared.errors import InvalidInputError, PayloadTooLargeError
 from shared.request_context import RequestContext
@@ -17,9 +18,12 @@ from shared.store.ids import new_id
 class GatewayAttachmentStore(AttachmentStore[RequestContext]):
     """Image attachments whose bytes are uploaded to this gateway, then kept in a `BlobStore`."""
 
-    def __init__(self, settings: AttachmentSettings, blobs: BlobStore) -> None:
+    def __init__(
+        self, settings: AttachmentSettings, blobs: BlobStore, allowance: AttachmentAllowance
+    ) -> None:
         self._settings = settings
         self._blobs = blobs
+        self._allowance = allowance
 
     async def create_attachment(
         self, input: AttachmentCreateParams, context: RequestContext
@@ -29,7 +33,7 @@ class GatewayAttachmentStore(AttachmentStore[RequestContext]):
         if mime_type not in ACCEPTED_TYPES:
             raise InvalidInputError(
                 f"{input.name!r} is {input.mime_type or 'of an unknown type'}; only images can be "
-                "attached (PNG, JPEG, WebP or GIF)."
+                f"attached ({ACCEPTED_NAMES})."
             )
         if input.size > self._settings.max_bytes:
             raise PayloadTooLargeError(
@@ -38,6 +42,7 @@ class GatewayAttachmentStore(AttachmentStore[RequestContext]):
             )
         if input.size <= 0:
             raise InvalidInputError(f"{input.name!r} is empty.")
+        await self._allowance.check(context.user_id, input.size)
         attachment_id = new_id("attachment")
         base = f"{self._settings.public_base_url}/attachments/{attachment_id}"
         return ImageAttachment(

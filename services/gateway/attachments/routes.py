@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from chatkit.store import NotFoundError as ChatKitNotFoundError
 from chatkit.types import Attachment
 from litestar import Request, Response, get, post
@@ -11,6 +13,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from services.gateway.resources import GatewayResources
+from shared.attachments.gif_conversion import gif_to_png
+from shared.attachments.image_types import CONVERTED_TYPES
 from shared.attachments.upload_check import check_upload
 from shared.errors import InvalidInputError, NotFoundError
 from shared.request_context import RequestContext
@@ -48,14 +52,21 @@ async def upload_attachment(
     """Phase two: store the bytes of the caller's attachment once they pass `check_upload`."""
     attachment = await _load(attachment_id, resources, request_context)
     data = await _uploaded_bytes(request)
-    check_upload(attachment, data, resources.settings.attachments.max_bytes)
+    max_bytes = resources.settings.attachments.max_bytes
+    check_upload(attachment, data, max_bytes)
+    stored_type = attachment.mime_type
+    if stored_type in CONVERTED_TYPES:
+        # Gemini does not read GIF: the PNG is what is kept, previewed and sent to the model.
+        data = await asyncio.to_thread(gif_to_png, data, max_bytes)
+        stored_type = "image/png"
     await resources.blobs.put(request_context.user_id, attachment_id, data)
     # Read it again: the body may have taken a while, and the metadata saved here must not undo
     # a change made meanwhile (e.g. the thread it was sent in). Uploaded, it needs no upload
     # instructions any more, which is also how ChatKit tells a finished attachment.
     current = await _load(attachment_id, resources, request_context)
     await resources.store.save_attachment(
-        current.model_copy(update={"upload_descriptor": None}), request_context
+        current.model_copy(update={"upload_descriptor": None, "mime_type": stored_type}),
+        request_context,
     )
     return {"id": attachment_id, "status": "uploaded"}
 

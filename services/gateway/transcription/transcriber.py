@@ -1,7 +1,8 @@
 """Turning a dictated audio clip into text with Gemini.
 
 Gemini's OpenAI-compatible chat endpoint takes audio as an `input_audio` part; the model is asked
-for the transcript only.
+for the transcript only. Each clip counts against the user's `TRANSCRIPTION_DAILY_QUOTA` and is
+recorded in `turn_usage` (thread id `DICTATION_THREAD_ID`) like a turn's model calls.
 """
 
 from __future__ import annotations
@@ -14,34 +15,55 @@ import openai
 from chatkit.types import AudioInput, TranscriptionResult
 from openai.types.chat import ChatCompletionMessageParam
 
-from shared.errors import InvalidInputError, PayloadTooLargeError, ServiceUnavailableError
+from services.gateway.quotas.daily_messages import DailyMessageQuota
+from shared.errors import (
+    InvalidInputError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnsupportedMediaTypeError,
+)
 from shared.settings import GeminiSettings, TranscriptionSettings
+from shared.usage.repository import TurnUsage, UsageRepository
 
 logger = logging.getLogger(__name__)
 
 INSTRUCTION = "Transcribe this audio exactly. Reply with the transcript only."
-# ChatKit records webm, ogg or mp4; Gemini names formats by their subtype.
-# Browsers name the same formats in several ways (Safari records audio/mp4, uploads say x-wav).
+# The formats Gemini documents for audio input (https://ai.google.dev/gemini-api/docs/audio,
+# "Supported audio formats": WAV, MP3, AIFF, AAC, OGG Vorbis, FLAC), named by their subtype;
+# browsers and upload forms name some of them in other ways. WebM and MP4 (what Chrome and
+# Safari's MediaRecorder produce) are not documented, so they are refused rather than sent.
 FORMATS = {
-    "audio/webm": "webm",
-    "audio/ogg": "ogg",
-    "audio/mp4": "mp4",
-    "audio/x-m4a": "mp4",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
     "audio/wav": "wav",
     "audio/wave": "wav",
     "audio/x-wav": "wav",
+    "audio/mp3": "mp3",
+    "audio/mpeg": "mp3",
+    "audio/aiff": "aiff",
+    "audio/x-aiff": "aiff",
+    "audio/aac": "aac",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
 }
+DICTATION_THREAD_ID = "dictation"
+"""What a dictated clip's usage row names as its thread (it belongs to none)."""
 SWITCHED_OFF = "Dictation is switched off on this server (set TRANSCRIPTION_ENABLED=true)."
 
 
 class Transcriber:
     """`input.transcribe` for the gateway; refuses with a how-to-enable message when off."""
 
-    def __init__(self, settings: TranscriptionSettings, gemini: GeminiSettings) -> None:
+    def __init__(
+        self,
+        settings: TranscriptionSettings,
+        gemini: GeminiSettings,
+        quota: DailyMessageQuota,
+        usage: UsageRepository,
+    ) -> None:
         self._settings = settings
         self._gemini = gemini
+        self._quota = quota
+        self._usage = usage
         self._client = (
             openai.AsyncOpenAI(
                 api_key=gemini.api_key,
@@ -53,13 +75,14 @@ class Transcriber:
             else None
         )
 
-    async def transcribe(self, audio: AudioInput) -> TranscriptionResult:
-        """The transcript of `audio`; 400 when off or unsupported, 413 too long, 503 on failure."""
+    async def transcribe(self, audio: AudioInput, user_id: str) -> TranscriptionResult:
+        """The transcript of `audio`; 400 when off, 415 for a format Gemini does not document,
+        413 too long, 429 over the daily quota, 503 on failure."""
         if self._client is None:
             raise InvalidInputError(SWITCHED_OFF)
         audio_format = FORMATS.get(audio.media_type.strip().lower())
         if audio_format is None:
-            raise InvalidInputError(
+            raise UnsupportedMediaTypeError(
                 f"Audio of type {audio.mime_type!r} cannot be transcribed; send one of "
                 + ", ".join(FORMATS)
                 + "."
@@ -83,6 +106,7 @@ class Transcriber:
                 },
             ],
         }
+        await self._quota.take(user_id)
         try:
             response = await self._client.chat.completions.create(
                 model=self._gemini.model,
@@ -90,9 +114,21 @@ class Transcriber:
             )
         except openai.OpenAIError as exc:
             logger.warning("transcription failed: %r", exc)
+            await self._quota.give_back(user_id)
             raise ServiceUnavailableError(
                 "Dictation is not available right now; please type or try again."
             ) from exc
+        await self._usage.record(
+            TurnUsage(
+                user_id=user_id,
+                thread_id=DICTATION_THREAD_ID,
+                turn_id=None,
+                model=self._gemini.model,
+                requests=1,
+                input_tokens=response.usage.prompt_tokens if response.usage else 0,
+                output_tokens=response.usage.completion_tokens if response.usage else 0,
+            )
+        )
         text = response.choices[0].message.content if response.choices else None
         return TranscriptionResult(text=(text or "").strip())
 
