@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class LaunchError(Exception):
+class LaunchError(RuntimeError):
     """Something prevented the system from starting or keeping running."""
 
 

@@ -42,7 +42,7 @@ class ChildProcess:
                 process_group=0, preexec_fn=die_with_parent(),
             )  # fmt: skip
             return cls(name, popen)
-        with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+        with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
             popen = subprocess.Popen(
                 list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, process_group=0,

@@ -21,10 +21,10 @@ WEBM = b"\x1aE\xdf\xa3" + b"fake-webm-audio"
 MAX_BYTES = 1000
 
 
-@pytest.fixture(scope="module")
-def dictation_off(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e-dictation-off") as running:
-        yield running
+@pytest.fixture
+def dictation_off(system: System) -> System:
+    """The shared system: dictation is off by default."""
+    return system
 
 
 @pytest.fixture(scope="module")
