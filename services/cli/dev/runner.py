@@ -1,8 +1,9 @@
 """`taskchat dev`: start what is missing, then the app processes; stop it all in reverse order.
 
 Everything started is registered on one `ExitStack` right after it starts, so however we leave
-(Ctrl-C, SIGTERM, a crashed child, a start-up error) it is stopped in reverse order: gateway and
-workers, then the emulator, then Redis, then PostgreSQL.
+(Ctrl-C, SIGTERM, the terminal closing, a crashed child, a start-up error) it is stopped in
+reverse order: gateway, workers and emulator together, then Redis, then PostgreSQL. Should we die
+without stopping them (`kill -9`), the kernel stops them (see `services.launcher.lifetime`).
 """
 
 from __future__ import annotations
