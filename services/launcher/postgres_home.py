@@ -48,6 +48,7 @@ def postgres_home(state_dir: Path, *, install_dir: Path | None = None) -> Postgr
     run_as = unprivileged_user()
     if run_as is None or (home.data_dir / "PG_VERSION").exists():
         return home
+    state_dir.mkdir(mode=0o755, parents=True, exist_ok=True)  # `test -x` needs it to exist
     data_reachable = _reachable(run_as, state_dir)
     bin_reachable = _reachable(run_as, home.bin_dir / "postgres")
     if data_reachable and bin_reachable:
