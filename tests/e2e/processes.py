@@ -6,13 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from services.launcher.errors import LaunchError
+from services.launcher.net import wait_until_healthy
 from services.launcher.processes import ChildProcess
 from services.launcher.system import live_worker_pids
 from services.launcher.system import wait_registered as wait_workers_registered
@@ -72,17 +71,15 @@ class Processes:
 
 
 def wait_healthy(url: str, service: ServiceProcess, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited early:\n{service.log()}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{service.name} not healthy after {timeout_s}s:\n{service.log()}")
+    """Until `url` answers 200; raises, with the service's log, if it exits or times out."""
+    try:
+        wait_until_healthy(
+            url, what=service.name, timeout_s=timeout_s, check_alive=service.raise_if_exited
+        )
+    except LaunchError as exc:
+        if service.process.poll() is None:  # timed out: show what it was doing
+            raise LaunchError(f"{exc}\n{service.log()}") from None
+        raise
 
 
 def wait_registered(redis_url: str, worker: ServiceProcess, timeout_s: float = 120) -> None:
