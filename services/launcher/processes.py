@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from services.launcher.errors import LaunchError
@@ -126,11 +126,18 @@ def stop_all(children: Sequence[ChildProcess], *, grace_s: float) -> None:
             child.popen.wait()
 
 
-def supervise(children: Sequence[ChildProcess], *, poll_s: float = 0.5) -> None:
-    """Block until one child exits, then raise `LaunchError` naming it (Ctrl-C interrupts this)."""
+def supervise(
+    children: Sequence[ChildProcess],
+    *,
+    poll_s: float = 0.5,
+    check: Callable[[], None] = lambda: None,
+) -> None:
+    """Block until one child exits, then raise `LaunchError` naming it (Ctrl-C interrupts this).
+    `check` runs on every poll too, and may raise to end the watch."""
     while True:
         for child in children:
             child.raise_if_exited()
+        check()
         time.sleep(poll_s)
 
 

@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,7 @@ class DevRun:
         gateway_port: int,
         state_dir: Path | None = None,
         sigint_ignored: bool = False,
+        via_make: bool = False,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
         self.cwd = cwd
@@ -102,6 +104,9 @@ class DevRun:
         argv = [TASKCHAT, "dev"]
         if state_dir is not None:
             argv += ["--state-dir", str(state_dir)]
+        if via_make:  # `make run`, make leading the terminal's session as `xterm -e` would
+            _make_run_ready(cwd)
+            argv = ["make", "-s", "run"]
         preexec: Callable[[], None] = (
             _take_terminal_ignoring_sigint if sigint_ignored else _take_terminal
         )
@@ -165,6 +170,16 @@ class DevRun:
                 os.kill(pid, signal.SIGKILL)
         self.process.wait()
         self.terminal.close()
+
+
+def _make_run_ready(clone: Path) -> None:
+    """What `make run` needs in `clone`: the Makefile, and this checkout's installed .venv
+    (pyproject.toml keeps its time, so make sees the install as up to date)."""
+    shutil.copy2(ROOT / "Makefile", clone / "Makefile")
+    shutil.copy2(ROOT / "pyproject.toml", clone / "pyproject.toml")
+    venv = clone / ".venv"
+    if not venv.exists():
+        venv.symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
 
 
 def descendants(root: int) -> set[int]:

@@ -1,8 +1,8 @@
 """`make run` (`taskchat dev`) stops whole, however it is stopped, and starts again after.
 
-Closing its terminal, Ctrl-C (also when SIGINT was ignored by inheritance), `kill` and `kill -9`
-of the runner each leave no process of the system running, and the next start in the same
-directory starts and serves a turn.
+Closing its terminal (also when `make run` leads the terminal's session), Ctrl-C (also when SIGINT
+was ignored by inheritance), `kill` and `kill -9` of the runner each leave no process of the
+system running, and the next start in the same directory starts and serves a turn.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def clone() -> Iterator[Path]:
 
 
 def stop_by(run: DevRun, how: str) -> None:
-    if how == "terminal closed":
+    if how.startswith("terminal closed"):
         run.terminal.close()
     elif how in ("SIGINT", "SIGINT ignored by inheritance"):
         run.process.send_signal(signal.SIGINT)
@@ -41,7 +41,16 @@ def stop_by(run: DevRun, how: str) -> None:
         run.process.send_signal(signal.Signals[how])
 
 
-WAYS = ("terminal closed", "SIGINT", "SIGINT ignored by inheritance", "SIGTERM", "SIGKILL")
+WAYS = (
+    "terminal closed",
+    "terminal closed under make",
+    "SIGINT",
+    "SIGINT ignored by inheritance",
+    "SIGTERM",
+    "SIGKILL",
+)
+EXIT_CODES = {"SIGKILL": -signal.SIGKILL, "terminal closed under make": -signal.SIGHUP}
+"""How the process we started ends (0 for the others); make re-raises the SIGHUP it got."""
 
 
 def test_stopping_the_runner_leaves_nothing_and_it_starts_again(clone: Path) -> None:
@@ -50,7 +59,10 @@ def test_stopping_the_runner_leaves_nothing_and_it_starts_again(clone: Path) -> 
     port = free_port()  # the same gateway port each time: a restart must not find it taken
     for how in WAYS:
         run = DevRun(
-            clone, gateway_port=port, sigint_ignored=how == "SIGINT ignored by inheritance"
+            clone,
+            gateway_port=port,
+            sigint_ignored=how == "SIGINT ignored by inheritance",
+            via_make=how == "terminal closed under make",
         )
         try:
             run.wait_ready()
@@ -59,11 +71,7 @@ def test_stopping_the_runner_leaves_nothing_and_it_starts_again(clone: Path) -> 
             assert len(system) >= 5, describe(system)  # postgres (and backends), redis, emulator…
 
             stop_by(run, how)
-            code = run.wait_exit()
-            assert code == (-signal.SIGKILL if how == "SIGKILL" else 0), (
-                how,
-                run.terminal.output(),
-            )
+            assert run.wait_exit() == EXIT_CODES.get(how, 0), (how, run.terminal.output())
             left = still_running(system, within_s=GONE_WITHIN_S)
             assert not left, f"still running after the runner stopped ({how}):\n{describe(left)}"
         finally:

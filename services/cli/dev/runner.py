@@ -94,7 +94,7 @@ def _start_and_supervise(stack: ExitStack, options: DevOptions, env: dict[str, s
         system, SystemSpec(workers=options.workers, startup_timeout_s=options.startup_timeout_s)
     )
     _print_ready(system.gateway_url, state_dir, options.workers)
-    supervise(system.children)
+    supervise(system.children, check=_terminal_watch())
 
 
 def _start_postgres(stack: ExitStack, state_dir: Path) -> str:
@@ -148,6 +148,23 @@ def _single_instance(lock_path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _terminal_watch() -> Callable[[], None]:
+    """Raises `KeyboardInterrupt` once our terminal has been closed, signal or not.
+
+    Closing a terminal signals (SIGHUP) only its session's leader. Under a shell, the shell
+    passes it on to its jobs; but where `make run` itself leads the session (`tmux new 'make
+    run'`, `xterm -e make run`), make waits for us without passing it on, and nothing would
+    stop. A hung-up terminal no longer answers terminal requests, so `isatty` turns false.
+    """
+    terminals = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+
+    def check() -> None:
+        if any(not os.isatty(fd) for fd in terminals):
+            raise KeyboardInterrupt
+
+    return check
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
