@@ -58,5 +58,9 @@ bench: $(STAMP) ## Every benchmark scenario on throw-away systems; results in be
 bench-quick: $(STAMP) ## The benchmark scenarios with small loads: checks the harness, keeps no results
 	$(BIN)/python -m bench --quick
 
+# As root from a directory PostgreSQL's own user cannot reach, `taskchat dev` keeps the database
+# in /var/lib/taskchat-dev/<clone>, linked from .taskchat/elsewhere: follow the link first.
 clean: ## Remove the virtualenv and local dev data
+	@target=$$(readlink .taskchat/elsewhere 2>/dev/null); case "$$target" in \
+		/var/lib/taskchat-dev/?*) echo "rm -rf $$target"; rm -rf "$$target";; esac
 	rm -rf $(VENV) .taskchat .pytest_cache .mypy_cache .ruff_cache

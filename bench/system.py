@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +21,12 @@ from pathlib import Path
 import asyncpg
 import redis
 
-from services.cli.dev.embedded_postgres import EmbeddedPostgres
-from services.cli.dev.embedded_redis import EmbeddedRedis
-from services.cli.dev.net import free_port, wait_until_healthy
-from services.cli.dev.processes import ChildProcess, stop_all
 from services.gateway.auth.tokens import issue_token
-from shared.workers.registry import WORKERS
+from services.launcher.embedded_postgres import EmbeddedPostgres
+from services.launcher.embedded_redis import EmbeddedRedis
+from services.launcher.net import free_port
+from services.launcher.system import SystemProcesses, start_system
+from services.launcher.system import SystemSpec as LaunchSpec
 
 LOCALHOST = "127.0.0.1"
 JWT_SECRET = "taskchat-benchmark-secret-of-32-bytes-or-more"
@@ -37,7 +35,6 @@ UNLIMITED = "1000000000"
 
 BENCH_ENV = {
     "JWT_SECRET": JWT_SECRET,
-    "GEMINI_API_KEY": "emulator",
     # Simulated users send many turns, some at once: the per-user limits would refuse them.
     "DAILY_MESSAGE_QUOTA": UNLIMITED,
     "MAX_CONCURRENT_STREAMS": UNLIMITED,
@@ -121,90 +118,50 @@ def started_system(spec: SystemSpec, backends: Backends) -> Iterator[RunningSyst
     name = f"bench_{uuid.uuid4().hex[:10]}"
     database_url = _create_database(backends.admin_database_url, name)
     redis.Redis.from_url(backends.redis_url).flushall()
-    children: list[ChildProcess] = []
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
+        env = {
+            **os.environ,
+            **BENCH_ENV,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": backends.redis_url,
+            "GEMINI_API_KEY": "",  # the launcher starts the emulator, paced as asked
+            "GATEWAY_HOST": LOCALHOST,
+            **({"WORKER_MAX_TURNS": str(spec.worker_max_turns)} if spec.worker_max_turns else {}),
+            **spec.env,
+        }
+        system = SystemProcesses(env, log_dir=Path(logs))
         try:
-            emulator_url = _start_emulator(children, spec, Path(logs))
-            port = free_port(LOCALHOST)
-            env = {
-                **BENCH_ENV,
-                "DATABASE_URL": database_url,
-                "REDIS_URL": backends.redis_url,
-                "GEMINI_BASE_URL": emulator_url,
-                "GATEWAY_HOST": LOCALHOST,
-                "GATEWAY_PORT": str(port),
-                **(
-                    {"WORKER_MAX_TURNS": str(spec.worker_max_turns)}
-                    if spec.worker_max_turns
-                    else {}
+            start_system(
+                system,
+                LaunchSpec(
+                    workers=spec.workers,
+                    single_process=spec.single_process,
+                    emulator_args=_emulator_args(spec),
+                    startup_timeout_s=STARTUP_TIMEOUT_S,
                 ),
-                **spec.env,
-            }
-            _migrate(env)
-            url = f"http://{LOCALHOST}:{port}"
-            pids = _start_app(children, spec, env, url, Path(logs))
+            )
             yield RunningSystem(
-                url=url,
+                url=system.gateway_url,
                 jwt_secret=JWT_SECRET,
                 database_url=database_url,
                 redis_url=backends.redis_url,
-                emulator_url=emulator_url,
-                pids={**pids, **backends.pids},
+                emulator_url=system.env["GEMINI_BASE_URL"],
+                pids={**system.pids(), **backends.pids},
                 log_dir=Path(logs),
             )
         finally:
-            stop_all(children, grace_s=20)
+            system.stop(grace_s=20)
             _report_problems(Path(logs))
             _drop_database(backends.admin_database_url, name)
 
 
-def _start_emulator(children: list[ChildProcess], spec: SystemSpec, logs: Path) -> str:
-    port = free_port(LOCALHOST)
-    pacing = []
+def _emulator_args(spec: SystemSpec) -> list[str]:
+    args = ["--log-level", "warning"]
     if spec.first_token_ms:
-        pacing += ["--first-token-delay-ms", str(spec.first_token_ms)]
+        args += ["--first-token-delay-ms", str(spec.first_token_ms)]
     if spec.tokens_per_s:
-        pacing += ["--tokens-per-s", str(spec.tokens_per_s)]
-    pacing += ["--tokens-per-chunk", str(spec.tokens_per_chunk)]
-    child = _python(
-        children,
-        "emulator",
-        "services.gemini_emulator",
-        {"PYTHONUNBUFFERED": "1"},
-        logs,
-        "--host", LOCALHOST, "--port", str(port), "--log-level", "warning", *pacing,
-    )  # fmt: skip
-    base = f"http://{LOCALHOST}:{port}"
-    wait_until_healthy(
-        f"{base}/healthz", what="the emulator", timeout_s=STARTUP_TIMEOUT_S,
-        check_alive=child.raise_if_exited,
-    )  # fmt: skip
-    return f"{base}/v1beta/openai/"
-
-
-def _start_app(
-    children: list[ChildProcess], spec: SystemSpec, env: dict[str, str], url: str, logs: Path
-) -> dict[str, int]:
-    started: dict[str, ChildProcess] = {}
-    if spec.single_process:
-        started["single"] = _python(children, "single", "services.single_process", env, logs)
-    else:
-        started["gateway"] = _python(children, "gateway", "services.gateway", env, logs)
-        for n in range(1, spec.workers + 1):
-            started[f"worker-{n}"] = _python(children, f"worker-{n}", "services.agent", env, logs)
-
-    def all_alive() -> None:
-        for child in started.values():
-            child.raise_if_exited()
-
-    wait_until_healthy(
-        f"{url}/healthz", what="TaskChat", timeout_s=STARTUP_TIMEOUT_S, check_alive=all_alive
-    )
-    if not spec.single_process:
-        _wait_for_workers(env["REDIS_URL"], spec.workers, all_alive)
-    pids = {name: child.popen.pid for name, child in started.items()}
-    pids["emulator"] = children[0].popen.pid
-    return pids
+        args += ["--tokens-per-s", str(spec.tokens_per_s)]
+    return [*args, "--tokens-per-chunk", str(spec.tokens_per_chunk)]
 
 
 def _report_problems(logs: Path) -> None:
@@ -220,43 +177,6 @@ def _report_problems(logs: Path) -> None:
 
 def _first_line_int(path: Path) -> int:
     return int(path.read_text().split()[0])
-
-
-def _python(
-    children: list[ChildProcess],
-    name: str,
-    module: str,
-    env: Mapping[str, str],
-    logs: Path,
-    *args: str,
-) -> ChildProcess:
-    with (logs / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
-        popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-        )
-    child = ChildProcess(name, popen)
-    children.append(child)
-    return child
-
-
-def _wait_for_workers(redis_url: str, count: int, all_alive: Callable[[], None]) -> None:
-    client = redis.Redis.from_url(redis_url)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while int(client.zcard(WORKERS)) < count:  # type: ignore[arg-type]
-        all_alive()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{count} workers did not register within {STARTUP_TIMEOUT_S}s")
-        time.sleep(0.2)
-
-
-def _migrate(env: Mapping[str, str]) -> None:
-    from services.cli.commands.migrate import apply_pending
-
-    asyncio.run(apply_pending(env))
 
 
 def _create_database(admin_url: str, name: str) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as redis_asyncio
 
-from services.cli.dev.embedded_redis import EmbeddedRedis
-from services.cli.dev.net import free_port
+from services.launcher.embedded_redis import EmbeddedRedis
+from services.launcher.net import free_port
 from tests.scratch_database import scratch_database
 
 

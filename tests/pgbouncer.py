@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.cli.dev.net import free_port
+from services.launcher.net import free_port
 from tests.scratch_database import ADMIN_DATABASE_URL
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"

@@ -9,9 +9,9 @@ from typing import Any
 
 import msgspec
 
-from bench.load.model_probe import model_first_token_ms
-from bench.load.run import LoadOptions, LoadResult, run_load
 from bench.system import Backends, RunningSystem
+from services.loadgen.model_probe import model_first_token_ms
+from services.loadgen.run import LoadOptions, LoadResult, run_load
 
 
 class Figure(msgspec.Struct):

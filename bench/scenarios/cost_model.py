@@ -16,9 +16,9 @@ from typing import Any
 import asyncpg
 import redis
 
-from bench.load.run import LoadResult
 from bench.scenarios.common import Context, Figure, ScenarioResult, load, reported
 from bench.system import Backends, RunningSystem, SystemSpec, started_system
+from services.loadgen.run import LoadResult
 
 TURNS = 10
 

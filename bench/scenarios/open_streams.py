@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.load.run import LoadResult
 from bench.scenarios.common import Context, Figure, ScenarioResult, at_least, at_most, load
 from bench.system import SystemSpec, started_system
+from services.loadgen.run import LoadResult
 
 STREAMS = 1000
 FIRST_TOKEN_MS = 20_000

@@ -15,9 +15,9 @@ from typing import Any
 
 import redis
 
-from bench.load.run import LoadResult
 from bench.scenarios.common import Context, Figure, ScenarioResult, at_least, load, reported
 from bench.system import SystemSpec, started_system
+from services.loadgen.run import LoadResult
 from shared.workers.registry import WORKERS
 
 DELTAS_PER_ANSWER = 3000

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.load.run import LoadResult
 from bench.scenarios.common import Context, Figure, ScenarioResult, at_least, load, reported
 from bench.system import SystemSpec, started_system
+from services.loadgen.run import LoadResult
 
 TURNS_PER_WORKER = 4
 FIRST_TOKEN_MS = 500

@@ -18,8 +18,6 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 
-from bench.load.run import LoadResult
-from bench.load.stats import percentiles
 from bench.scenarios.common import (
     Context,
     Figure,
@@ -32,6 +30,8 @@ from bench.scenarios.common import (
     reported,
 )
 from bench.system import RunningSystem, SystemSpec, started_system
+from services.loadgen.run import LoadResult
+from services.loadgen.stats import percentiles
 from shared.turns import keys
 
 FIRST_TOKEN_MS = 500

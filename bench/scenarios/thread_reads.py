@@ -24,10 +24,10 @@ from chatkit.types import (
     UserMessageTextContent,
 )
 
-from bench.load.stats import Percentiles, percentiles
 from bench.scenarios.common import Context, Figure, ScenarioResult, at_most, reported
 from bench.system import RunningSystem, SystemSpec, started_system
 from services.agent.history import HistoryConverter
+from services.loadgen.stats import Percentiles, percentiles
 from shared.attachments.blob_store import PostgresBlobStore
 from shared.db.pool import create_pool
 from shared.request_context import RequestContext

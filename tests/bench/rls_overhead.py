@@ -18,7 +18,7 @@ from datetime import datetime
 
 from chatkit.types import ThreadMetadata
 
-from bench.load.stats import percentiles
+from services.loadgen.stats import percentiles
 from shared.db.dsn import PoolerMode
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool

@@ -11,8 +11,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from services.cli.dev.net import free_port
 from services.gateway.dev_page.page import STATIC_DIR
+from services.launcher.net import free_port
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>TaskChat app (test)</title>

@@ -8,7 +8,7 @@ import socket
 import struct
 import threading
 
-from services.cli.dev.net import free_port
+from services.launcher.net import free_port
 
 BUFFER_BYTES = 64 * 1024
 RESET_ON_CLOSE = struct.pack("ii", 1, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,22 +13,20 @@ import pytest
 import redis
 
 from services.gateway.auth.tokens import issue_token
+from services.launcher.system import SystemProcesses, SystemSpec
+from services.launcher.system import start_system as launch
 from tests.conftest import Backends
-from tests.e2e.processes import (
-    Processes,
-    ServiceProcess,
-    free_ports,
-    wait_healthy,
-    wait_registered,
-)
+from tests.e2e.processes import ROOT, Processes, ServiceProcess, free_port, wait_registered
 
 # Each system gets its own database of the session's Redis server, so a worker of one system (two
-# may be up at once within a test module) never takes another system's turns. Database 15 is the
-# integration tests'.
-_REDIS_DBS = itertools.cycle(range(1, 15))
+# may be up at once within a test module) never takes another system's turns. Database 1 is the
+# shared session system's, 15 the integration tests'.
+_SHARED_REDIS_DB = 1
+_REDIS_DBS = itertools.cycle(range(2, 15))
 JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 FRONTEND_ORIGIN = "http://chat.test"
 """The one origin whose cookie-authenticated requests the e2e gateways accept."""
+STARTUP_TIMEOUT_S = 120.0  # a busy machine: imports and connections take seconds per process
 
 
 @dataclass
@@ -35,6 +34,7 @@ class System:
     gateway_url: str
     emulator_url: str
     env: dict[str, str]
+    """The app processes' environment (over ours): URLs, ports, secrets, the test's settings."""
     processes: Processes
 
     def token(self, user_id: str) -> str:
@@ -52,41 +52,47 @@ class System:
 
 
 def start_system(
-    backends: Backends, log_dir: Path, *, workers: int = 1, extra_env: Mapping[str, str] = {}
+    backends: Backends,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    extra_env: Mapping[str, str] = {},
+    redis_db: int | None = None,
 ) -> System:
-    redis_url = backends.redis_url(next(_REDIS_DBS))
+    """A whole system (emulator, migrations, gateway, `workers` workers) by the launcher that
+    `taskchat dev` and the benchmarks use; ready when it returns."""
+    redis_url = backends.redis_url(next(_REDIS_DBS) if redis_db is None else redis_db)
     redis.Redis.from_url(redis_url).flushdb()
-    processes = Processes(log_dir)
-    emulator_port, gateway_port = free_ports(2)
-    emulator_url = f"http://127.0.0.1:{emulator_port}"
     env = {
         "DATABASE_URL": backends.database_url,
         "REDIS_URL": redis_url,
-        "GEMINI_API_KEY": "emulator",
-        "GEMINI_BASE_URL": f"{emulator_url}/v1beta/openai/",
+        "GEMINI_API_KEY": "",  # none: the launcher starts an emulator and points the model at it
         "JWT_SECRET": JWT_SECRET,
         "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_PORT": str(free_port()),
         "TURN_HEARTBEAT_S": "0.5",
         "TURN_START_TIMEOUT_S": "10",
         "LOG_LEVEL": "INFO",
         "ALLOWED_ORIGINS": FRONTEND_ORIGIN,
         **extra_env,
     }
-    system = System(f"http://127.0.0.1:{gateway_port}", emulator_url, env, processes)
+    processes = Processes(log_dir)
+    launched = SystemProcesses(
+        {**os.environ, **env}, log_dir=log_dir, cwd=ROOT, children=processes.running
+    )
     try:
-        emulator = processes.start(
-            "emulator", "services.gemini_emulator", env, "--port", str(emulator_port)
-        )
-        wait_healthy(f"{emulator_url}/healthz", emulator)
-        gateway = processes.start("gateway", "services.gateway", env)
-        wait_healthy(f"{system.gateway_url}/healthz", gateway)
-        for number in range(1, workers + 1):
-            system.start_worker(f"worker-{number}")
+        # No separate migration step: the gateway and workers migrate as they start (under an
+        # advisory lock), and a process less per system is time saved on a busy machine.
+        spec = SystemSpec(workers=workers, migrate=False, startup_timeout_s=STARTUP_TIMEOUT_S)
+        launch(launched, spec)
     except BaseException:
         processes.stop_all()
         raise
-    return system
+    assert launched.emulator_url is not None
+    env.update(
+        {key: launched.env[key] for key in ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GATEWAY_PORT")}
+    )
+    return System(launched.gateway_url, launched.emulator_url, env, processes)
 
 
 @contextmanager
@@ -96,7 +102,8 @@ def running_system(
     name: str,
     extra_env: Mapping[str, str] = {},
 ) -> Iterator[System]:
-    """A started system, stopped when the block ends (logs under `<tmp>/<name>-logs`)."""
+    """A started system of this test's own, stopped when the block ends (logs under
+    `<tmp>/<name>-logs`). Tests that need no settings of their own use `system` instead."""
     log_dir = tmp_path_factory.mktemp(f"{name}-logs")
     system = start_system(backends, log_dir, extra_env=extra_env)
     try:
@@ -105,7 +112,16 @@ def running_system(
         system.processes.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e") as running:
-        yield running
+    """The system most tests share, with the default settings: started once per session.
+
+    Tests that use it make users of their own (unique ids) and leave its processes running; a
+    test that needs other settings, or stops or kills a process, starts its own system with
+    `running_system`.
+    """
+    system = start_system(backends, tmp_path_factory.mktemp("e2e-logs"), redis_db=_SHARED_REDIS_DB)
+    try:
+        yield system
+    finally:
+        system.processes.stop_all()

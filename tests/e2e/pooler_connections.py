@@ -19,8 +19,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from services.cli.dev.embedded_redis import EmbeddedRedis
-from services.cli.dev.net import free_port
+from services.launcher.embedded_redis import EmbeddedRedis
+from services.launcher.net import free_port
 from tests.conftest import Backends
 from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, ensure_login_roles
 from tests.e2e.chatkit_client import ChatKitClient

@@ -1,25 +1,36 @@
-"""Starting the real services as child processes for end-to-end tests."""
+"""Starting the real services as child processes for end-to-end tests (on the launcher's
+`ChildProcess`: each dies with the test session, however the session ends)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-import msgspec
-import redis
-
-from shared.workers.registry import WORKERS, WorkerStatus, worker_status_key
+from services.launcher.errors import LaunchError
+from services.launcher.net import wait_until_healthy
+from services.launcher.processes import ChildProcess
+from services.launcher.system import live_worker_pids
+from services.launcher.system import wait_registered as wait_workers_registered
 
 ROOT = Path(__file__).resolve().parents[2]
+
+ServiceProcess = ChildProcess
+"""One started service: `name`, `process` (the Popen), `log_path`, `log()`, `stop()`, `kill()`."""
+
+__all__ = [
+    "ROOT",
+    "Processes",
+    "ServiceProcess",
+    "free_port",
+    "free_ports",
+    "live_worker_pids",
+    "wait_healthy",
+    "wait_registered",
+]
 
 
 def free_port() -> int:
@@ -40,44 +51,16 @@ def free_ports(count: int) -> list[int]:
 
 
 @dataclass
-class ServiceProcess:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout_s: float = 15) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-
-@dataclass
 class Processes:
     log_dir: Path
     running: list[ServiceProcess] = field(default_factory=list)
 
     def start(self, name: str, module: str, env: Mapping[str, str], *args: str) -> ServiceProcess:
-        log_path = self.log_dir / f"{name}.log"
-        with log_path.open("wb") as log_file:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(
-                [sys.executable, "-m", module, *args],
-                cwd=ROOT,
-                env={**os.environ, **env},
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        service = ServiceProcess(name, process, log_path)
+        """`python -m module args` with `env` over our environment, output in `<name>.log`."""
+        service = ChildProcess.python_module(
+            name, module, {**os.environ, **env}, *args,
+            log_path=self.log_dir / f"{name}.log", cwd=ROOT,
+        )  # fmt: skip
         self.running.append(service)
         return service
 
@@ -88,36 +71,18 @@ class Processes:
 
 
 def wait_healthy(url: str, service: ServiceProcess, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited early:\n{service.log()}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{service.name} not healthy after {timeout_s}s:\n{service.log()}")
+    """Until `url` answers 200; raises, with the service's log, if it exits or times out."""
+    try:
+        wait_until_healthy(
+            url, what=service.name, timeout_s=timeout_s, check_alive=service.raise_if_exited
+        )
+    except LaunchError as exc:
+        if service.process.poll() is None:  # timed out: show what it was doing
+            raise LaunchError(f"{exc}\n{service.log()}") from None
+        raise
 
 
 def wait_registered(redis_url: str, worker: ServiceProcess, timeout_s: float = 120) -> None:
     """Until the worker process is in the registry of live workers: gateways refuse turns while
     no worker is live, and a worker takes seconds to import and connect on a busy machine."""
-    client = redis.Redis.from_url(redis_url)
-    deadline = time.monotonic() + timeout_s
-    try:
-        while worker.process.pid not in _live_worker_pids(client):
-            if worker.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{worker.name} did not start:\n{worker.log()}")
-            time.sleep(0.05)
-    finally:
-        client.close()
-
-
-def _live_worker_pids(client: redis.Redis) -> set[int]:
-    ids: list[bytes] = client.zrange(WORKERS, 0, -1)  # type: ignore[assignment]
-    if not ids:
-        return set()
-    raw: list[bytes | None] = client.mget([worker_status_key(i.decode()) for i in ids])  # type: ignore[assignment]
-    return {msgspec.json.decode(r, type=WorkerStatus).pid for r in raw if r is not None}
+    wait_workers_registered(redis_url, [worker], timeout_s=timeout_s)

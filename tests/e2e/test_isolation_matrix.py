@@ -13,20 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, user_input
-from tests.e2e.conftest import System, running_system
+from tests.e2e.conftest import System
 from tests.images import tiny_png
 
 pytestmark = pytest.mark.e2e
 
 PNG = tiny_png()
-
-
-@pytest.fixture(scope="module")
-def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e-isolation") as running:
-        yield running
 
 
 @dataclass(frozen=True)

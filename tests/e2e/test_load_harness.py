@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load.run import LoadOptions, run_load
+from services.loadgen.run import LoadOptions, run_load
 from tests.e2e.conftest import JWT_SECRET, System
 
 pytestmark = pytest.mark.e2e

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cli.dev.embedded_postgres import EmbeddedPostgres
-from services.cli.dev.embedded_redis import EmbeddedRedis
+from services.launcher.embedded_postgres import EmbeddedPostgres
+from services.launcher.embedded_redis import EmbeddedRedis
 from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system

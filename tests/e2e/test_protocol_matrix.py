@@ -19,9 +19,8 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
-from tests.e2e.conftest import System, running_system
+from tests.e2e.conftest import System
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import fetch_value, seed_items
 
@@ -30,12 +29,6 @@ pytestmark = pytest.mark.e2e
 THREAD = TypeAdapter(Thread)
 THREAD_PAGE = TypeAdapter(Page[Thread])
 ITEM_PAGE = TypeAdapter(Page[ThreadItem])
-
-
-@pytest.fixture(scope="module")
-def system(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e-matrix") as running:
-        yield running
 
 
 class Conversation:

@@ -8,29 +8,27 @@ from collections.abc import Iterator
 import pytest
 
 from services.gateway.auth.tokens import issue_token
-from tests.conftest import Backends
 from tests.e2e.chatkit_client import ChatKitClient
-from tests.e2e.conftest import JWT_SECRET, System, running_system
+from tests.e2e.conftest import JWT_SECRET, System
 from tests.e2e.processes import free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def single_url(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # The split system provides the emulator and env; the baseline runs beside it.
-    with running_system(backends, tmp_path_factory, "e2e-single") as system:
-        yield _start_single(system)
-
-
-def _start_single(system: System) -> str:
+def single_url(system: System) -> Iterator[str]:
+    # The shared system provides the emulator and env; the baseline runs beside it.
     port = free_port()
     single = system.processes.start(
         "single", "services.single_process", {**system.env, "GATEWAY_PORT": str(port)}
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(f"{url}/healthz", single)
-    return url
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{url}/healthz", single)
+        yield url
+    finally:
+        single.stop()
+        system.processes.running.remove(single)
 
 
 def test_single_process_answers_and_uses_tools(single_url: str) -> None:

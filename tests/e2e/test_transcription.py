@@ -28,10 +28,10 @@ CHATKIT_MAX_BODY = 2048
 DAILY_CLIPS = 2
 
 
-@pytest.fixture(scope="module")
-def dictation_off(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(backends, tmp_path_factory, "e2e-dictation-off") as running:
-        yield running
+@pytest.fixture
+def dictation_off(system: System) -> System:
+    """The shared system: dictation is off by default."""
+    return system
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bench.load.stats import percentile, percentiles
-from bench.load.turn import InvalidStream, _Checks, is_text_delta
-from bench.process_stats import cpu_seconds, rss_mb
+from services.loadgen.process_stats import cpu_seconds, rss_mb
+from services.loadgen.stats import percentile, percentiles
+from services.loadgen.turn import InvalidStream, _Checks, is_text_delta
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from services.chatkit_client.requests import build_request, chatkit_endpoint
 from services.cli.__main__ import build_parser, main
-from services.cli.chat.client import build_request, chatkit_endpoint
 from services.cli.commands.emulator import emulator_argv
 from services.cli.devenv import (
     NoJwtSecretError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.cli.chat.sse import SseParser, iter_sse_data
+from services.chatkit_client.sse import SseParser, iter_sse_data
 
 
 def test_events_are_split_on_blank_lines_and_comments_ignored() -> None:

@@ -1,4 +1,4 @@
-"""HTTP side of `taskchat chat`: one ChatKit request per user line, streamed back as SSE."""
+"""HTTP side of `taskchat chat`: one ChatKit request per user line, shown as it streams."""
 
 from __future__ import annotations
 
@@ -7,48 +7,26 @@ from typing import Any, TextIO
 
 import httpx
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import build_request, chatkit_endpoint
+from services.chatkit_client.sse import iter_sse_data
 from services.cli.chat.render import ChatRenderer
-from services.cli.chat.sse import iter_sse_data
+
+__all__ = ["TIMEOUT", "ChatSession", "build_request", "chatkit_endpoint"]
 
 # A turn streams for as long as the model and tools take; the gateway sends keep-alive comments,
 # so a long read timeout only trips when the connection is really dead.
 TIMEOUT = httpx.Timeout(connect=5.0, read=330.0, write=10.0, pool=5.0)
 
 
-def chatkit_endpoint(base_url: str) -> str:
-    return base_url.rstrip("/") + "/chatkit"
-
-
-def build_request(text: str, thread_id: str | None) -> dict[str, Any]:
-    """The ChatKit request for one user line: start a thread, or add to an existing one."""
-    user_input = {
-        "content": [{"type": "input_text", "text": text}],
-        "attachments": [],
-        "inference_options": {},
-    }
-    if thread_id is None:
-        return {"type": "threads.create", "params": {"input": user_input}}
-    return {
-        "type": "threads.add_user_message",
-        "params": {"thread_id": thread_id, "input": user_input},
-    }
-
-
 class ChatSession:
     """Sends lines to the gateway and writes the rendered response stream to `out`."""
 
     def __init__(
-        self,
-        client: httpx.Client,
-        *,
-        base_url: str,
-        token: str,
-        out: TextIO,
-        thread_id: str | None = None,
+        self, client: ChatKitClient, *, base_url: str, out: TextIO, thread_id: str | None = None
     ) -> None:
         self._client = client
         self._endpoint = chatkit_endpoint(base_url)
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         self._out = out
         self._renderer = ChatRenderer()
         self.thread_id = thread_id
@@ -56,9 +34,7 @@ class ChatSession:
     def send(self, text: str) -> None:
         body = build_request(text, self.thread_id)
         try:
-            with self._client.stream(
-                "POST", self._endpoint, json=body, headers=self._headers, timeout=TIMEOUT
-            ) as response:
+            with self._client.open_stream(body) as response:
                 if response.status_code != 200:
                     response.read()
                     self._write(f"! HTTP {response.status_code}: {_error_text(response)}\n")

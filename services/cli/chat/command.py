@@ -46,9 +46,8 @@ def read_lines(prompt: str) -> Callable[[], str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import httpx
-
-    from services.cli.chat.client import ChatSession
+    from services.chatkit_client.client import ChatKitClient
+    from services.cli.chat.client import TIMEOUT, ChatSession
     from services.cli.commands.tokens import mint_token
     from services.cli.devenv import NoJwtSecretError
 
@@ -60,10 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
     read = read_lines("you> ")
     print(f"Chatting with {args.url} — type a message; /quit or Ctrl-D to leave.")
-    with httpx.Client() as client:
-        session = ChatSession(
-            client, base_url=args.url, token=token, out=sys.stdout, thread_id=args.thread
-        )
+    client = ChatKitClient(args.url, token, timeout_s=TIMEOUT)
+    try:
+        session = ChatSession(client, base_url=args.url, out=sys.stdout, thread_id=args.thread)
         try:
             while (line := read()) is not None:
                 text = line.strip()
@@ -73,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
                     session.send(text)
         except KeyboardInterrupt:
             print()
+    finally:
+        client.close()
     if session.thread_id:
         print(f"Thread: {session.thread_id} (continue with --thread {session.thread_id})")
     return 0

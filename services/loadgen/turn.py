@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from services.cli.chat.sse import SseParser
+from services.chatkit_client.sse import SseParser
 
 
 class TurnSample(msgspec.Struct):

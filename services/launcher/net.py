@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from services.cli.dev.errors import DevError
+from services.launcher.errors import LaunchError
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -21,7 +21,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on `host:port` now.
+
+    With SO_REUSEADDR, as the servers themselves bind (uvicorn does): the connections of a
+    server that just stopped linger in TIME_WAIT for a minute, and without it the port would
+    look taken although the gateway could start on it. A port someone listens on still fails.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -51,6 +58,6 @@ def wait_until_healthy(
                 return
             last_problem = f"HTTP {response.status_code}"
         time.sleep(0.2)
-    raise DevError(
+    raise LaunchError(
         f"{what} did not become healthy at {url} within {timeout_s:.0f}s ({last_problem})"
     )

@@ -15,10 +15,10 @@ from typing import Literal
 import httpx
 import msgspec
 
-from bench.load.stats import Percentiles, percentile, percentiles
-from bench.load.turn import TurnSample, run_turn
-from bench.process_stats import ProcessUsage, measuring
-from services.cli.chat.client import build_request
+from services.chatkit_client.requests import build_request
+from services.loadgen.process_stats import ProcessUsage, measuring
+from services.loadgen.stats import Percentiles, percentile, percentiles
+from services.loadgen.turn import TurnSample, run_turn
 
 TEXT = "please repeat after me: the quick brown fox jumps over the lazy dog, message {n}"
 """What users say. The emulator echoes a message it has no rule for, so every answer is a few

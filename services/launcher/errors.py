@@ -1,12 +1,12 @@
-"""The one error type `taskchat dev` reports to the user (a message, no traceback)."""
+"""The one error type the launcher raises (`taskchat dev` shows it as a message, no traceback)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class DevError(Exception):
-    """Something prevented the dev environment from starting or keeping running."""
+class LaunchError(RuntimeError):
+    """Something prevented the system from starting or keeping running."""
 
 
 def log_tail(path: Path, lines: int = 20) -> str:

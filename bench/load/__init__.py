@@ -1,1 +1,0 @@
-"""Simulated ChatKit users against a running gateway (`taskchat load`, `python -m bench`)."""
