@@ -7,7 +7,8 @@
   whole `max_tokens`) is `ModelOutputTruncatedError`, which the turn shows as a clear error.
 
 Chunks are held back only until the first visible text or tool call, so a normal answer streams
-as before; only an answer that turns out empty is replaced.
+as before; only an answer that turns out empty is replaced. Thought summaries are not held: they
+stream as they come (a retried answer's thoughts follow the first one's).
 """
 
 from __future__ import annotations
@@ -90,15 +91,16 @@ def _finish_reason(chunks: Sequence[ChatCompletionChunk]) -> str | None:
     return None
 
 
-async def _until_visible(
-    chunks: AsyncIterator[ChatCompletionChunk], held: list[ChatCompletionChunk]
-) -> bool:
-    """Read into `held` until a chunk with visible output (True) or the end (False)."""
-    async for chunk in chunks:
-        held.append(chunk)
-        if _visible(chunk):
-            return True
-    return False
+def _thinking_only(chunk: ChatCompletionChunk) -> bool:
+    """A thought summary piece (`thoughts.py`) and nothing else: not an answer, not held."""
+    return bool(chunk.choices) and all(
+        choice.delta is not None
+        and bool(getattr(choice.delta, "reasoning_content", None))
+        and choice.finish_reason is None
+        and not choice.delta.tool_calls
+        and not choice.delta.content
+        for choice in chunk.choices
+    )
 
 
 async def _close(stream: AsyncIterator[ChatCompletionChunk]) -> None:
@@ -119,7 +121,16 @@ async def without_empty_answers(
     try:
         for attempt in range(2):
             held: list[ChatCompletionChunk] = []
-            if await _until_visible(stream, held):
+            visible = False
+            async for chunk in stream:
+                if _thinking_only(chunk):
+                    yield chunk  # thoughts show while the model thinks, answer or not
+                    continue
+                held.append(chunk)
+                if _visible(chunk):
+                    visible = True
+                    break
+            if visible:
                 for chunk in held:
                     yield chunk
                 async for chunk in stream:
