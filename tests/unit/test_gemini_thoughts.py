@@ -200,3 +200,15 @@ def test_a_whole_completion_gets_its_thoughts_moved() -> None:
     message = separate_thoughts_in_completion(completion, "thought").choices[0].message
     assert message.content == "Yes."
     assert getattr(message, "reasoning_content", None) == "hmm"
+
+
+async def test_a_retried_empty_answer_keeps_both_thoughts_apart() -> None:
+    first = await separated(["<thought>First try</thought>", ""])
+    second = await separated(["<thought>Second try</thought>Done."])
+
+    async def retry() -> AsyncIterator[ChatCompletionChunk]:
+        return stream_of(second)
+
+    after_tool = [{"role": "tool", "tool_call_id": "c1", "content": "{}"}]
+    out = [c async for c in without_empty_answers(stream_of(first), retry, after_tool)]
+    assert deltas(out) == ("Done.", "First try\n\nSecond try")

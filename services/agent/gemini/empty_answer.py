@@ -103,6 +103,13 @@ def _thinking_only(chunk: ChatCompletionChunk) -> bool:
     )
 
 
+def _after_a_paragraph(chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+    choice = chunk.choices[0]
+    text = "\n\n" + str(getattr(choice.delta, "reasoning_content", ""))
+    delta = choice.delta.model_copy(update={"reasoning_content": text})
+    return chunk.model_copy(update={"choices": [choice.model_copy(update={"delta": delta})]})
+
+
 async def _close(stream: AsyncIterator[ChatCompletionChunk]) -> None:
     aclose = getattr(stream, "aclose", None)
     if aclose is not None:
@@ -119,11 +126,16 @@ async def without_empty_answers(
     then replaced by `fallback_text`; an empty answer cut at `max_tokens` is an error."""
     stream = first
     try:
+        thought_before = False
         for attempt in range(2):
             held: list[ChatCompletionChunk] = []
             visible = False
+            separate = thought_before  # the retry's thoughts continue the same summary
             async for chunk in stream:
                 if _thinking_only(chunk):
+                    if separate:
+                        chunk, separate = _after_a_paragraph(chunk), False
+                    thought_before = True
                     yield chunk  # thoughts show while the model thinks, answer or not
                     continue
                 held.append(chunk)
