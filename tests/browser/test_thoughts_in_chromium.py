@@ -19,6 +19,20 @@ pytestmark = pytest.mark.browser
 THOUGHT_WORDS = "Weighing the request"
 assert THOUGHT_WORDS in THOUGHT_SUMMARY
 
+# Every reasoning workflow the client puts on the page, as it was when put there: whether it was
+# open and what its summary line said. Observed per DOM change, so no timing is involved.
+RECORD_OPEN_THOUGHTS = """
+window.shownThoughts = [];
+new MutationObserver((records) => {
+  for (const record of records) for (const node of record.addedNodes) {
+    if (node instanceof HTMLDetailsElement && node.classList.contains("reasoning")) {
+      window.shownThoughts.push({ open: node.open, label: node.querySelector("summary").textContent,
+                                  text: node.querySelector("ul").textContent });
+    }
+  }
+}).observe(document, { subtree: true, childList: true });
+"""
+
 
 @pytest.fixture(scope="module")
 def thinking_system(
@@ -36,6 +50,7 @@ def test_the_thought_shows_as_a_collapsed_workflow_not_as_the_answer(
     token = thinking_system.token(f"u-{uuid.uuid4().hex[:8]}")
     context.route(CHATKIT_SCRIPT_URL, lambda route: route.abort("internetdisconnected"))
     context.add_init_script(f"sessionStorage.setItem('taskchat-token', {token!r});")
+    context.add_init_script(RECORD_OPEN_THOUGHTS)
     page = context.new_page()
     page.goto(f"{thinking_system.gateway_url}/")
     expect(page.locator("body")).to_have_attribute("data-client", "fallback")
@@ -53,6 +68,11 @@ def test_the_thought_shows_as_a_collapsed_workflow_not_as_the_answer(
     answer = page.locator(".message.assistant")
     expect(answer).not_to_contain_text(THOUGHT_WORDS)
     expect(answer).not_to_contain_text("thought>")
+    # While the model was thinking, the thought was open and growing.
+    shown = page.evaluate("window.shownThoughts")
+    thinking = [s for s in shown if s["label"] == "Thinking..."]
+    assert thinking and all(s["open"] for s in thinking), shown
+    assert any(0 < len(s["text"]) < len(THOUGHT_SUMMARY) for s in thinking), shown
     # The thought comes before the answer, as it was thought.
     order = page.locator("#messages > *").evaluate_all(
         "(nodes) => nodes.map((n) => n.classList.contains('reasoning') ? 'thought' : n.className)"
