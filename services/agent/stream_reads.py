@@ -21,6 +21,8 @@ from agents import StreamEvent
 from agents.result import RunResultStreaming
 from chatkit.agents import AgentContext
 
+from services.agent.thought_events import with_thought_ends
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,14 +45,14 @@ class _WatchedEvents:
 
 class WatchedRun:
     """What `stream_agent_response` is given instead of the run result: it only calls
-    `stream_events()`."""
+    `stream_events()` (whose thoughts end the way chatkit expects: `thought_events.py`)."""
 
     def __init__(self, result: RunResultStreaming) -> None:
         self._result = result
         self._events: _WatchedEvents | None = None
 
     def stream_events(self) -> AsyncIterator[StreamEvent]:
-        self._events = _WatchedEvents(self._result.stream_events())
+        self._events = _WatchedEvents(with_thought_ends(self._result.stream_events()))
         return self._events
 
     def as_result(self) -> RunResultStreaming:

@@ -43,6 +43,7 @@ from services.gemini_emulator.signatures import (
     conversation_fingerprint,
 )
 from services.gemini_emulator.state import EmulatorState
+from services.gemini_emulator.thoughts import requested_thoughts, thought_chunks, with_thought
 from services.gemini_emulator.validation import validate_chat_request
 
 BASE_PATH = "/v1beta/openai"
@@ -119,14 +120,21 @@ async def chat_completions(
     if isinstance(reply, TextReply) and reply.text and thinking_crowds_out_answer(body, profile):
         failure = FailureMode.LENGTH
     meta = new_meta(body["model"], request_text_length(messages))
+    thought = requested_thoughts(body)
     if body.get("stream") is True:
         chunks = stream_chunks(
             meta, reply, behaviour, emulator.signing_key, config.tokens_per_chunk, issue
         )
+        if thought is not None:
+            every = behaviour.usage == "every_chunk"
+            chunks = thought_chunks(meta, thought, every_chunk_usage=every) + chunks
         sent = streamed_chunks(meta, chunks, reply, behaviour, failure)
         entry["response"] = logged_stream(sent, failure)
         return stream_response(sent, pacing, failure, entry)
     completion = completion_body(meta, reply, behaviour, emulator.signing_key, issue)
+    if thought is not None:
+        choice = completion["choices"][0]
+        choice["message"] = with_thought(choice["message"], thought)
     entry["response"] = logged_completion(delivered_completion(meta, completion, failure), failure)
     return await completion_response(meta, completion, reply, pacing, failure)
 

@@ -1,9 +1,10 @@
 """Rejecting chat requests the way Gemini does, so the worker cannot rely on leniency.
 
 Gemini's endpoint is stricter than OpenAI's: a top-level field it does not know (`store`,
-`metadata`, `verbosity`...) is refused with 400 instead of ignored, every tool schema must fit
-its Schema subset (`schema_check.py`), and thinking settings must fit the model's family
-(`profiles.py`). Every problem is reported, one line each, as Gemini does.
+`metadata`, `verbosity`...) is refused with 400 instead of ignored, and so is an unknown field in
+`extra_body.google`; every tool schema must fit its Schema subset (`schema_check.py`), and
+thinking settings must fit the model's family (`profiles.py`). Every problem is reported, one
+line each, as Gemini does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ ACCEPTED_FIELDS: Final = frozenset(
 """The top-level fields of Gemini's OpenAI-compatible chat endpoint (its compatibility guide)."""
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _THINKING_CONFIG_FIELDS = frozenset({"thinking_budget", "thinking_level", "include_thoughts"})
+GOOGLE_FIELDS: Final = frozenset(
+    {"thinking_config", "thought_tag_marker", "cached_content", "safety_settings"}
+)
+"""What `extra_body.google` may hold (Gemini's compatibility guide; the marker and safety
+settings from Vertex's). Anything else is refused like an unknown top-level field."""
 
 
 def validate_chat_request(body: Any, profile: ModelProfile | None = None) -> str | None:
@@ -49,10 +55,30 @@ def validate_chat_request(body: Any, profile: ModelProfile | None = None) -> str
             return f"Invalid message at messages[{position}]: a known `role` is required."
     if "stream" in body and not isinstance(body["stream"], bool):
         return 'Invalid value at "stream": expected a boolean.'
-    problems = check_tools(body.get("tools"))
+    problems = check_tools(body.get("tools")) + check_google(body)
     if profile is not None:
         problems += check_thinking(body, profile)
     return "\n".join(problems) if problems else None
+
+
+def check_google(body: Mapping[str, Any]) -> list[str]:
+    """The fields of `extra_body.google`, and the thought tag marker's type."""
+    extra = body.get("extra_body")
+    google = extra.get("google") if isinstance(extra, Mapping) else None
+    if google is None:
+        return []
+    if not isinstance(google, Mapping):
+        return ["Invalid value at 'extra_body.google': expected an object."]
+    problems = [
+        f"Invalid JSON payload received. Unknown name \"{name}\" at 'extra_body.google': "
+        "Cannot find field."
+        for name in google
+        if name not in GOOGLE_FIELDS
+    ]
+    marker = google.get("thought_tag_marker")
+    if "thought_tag_marker" in google and not (isinstance(marker, str) and marker.strip()):
+        problems.append("Invalid value at 'thought_tag_marker': expected a non-empty string.")
+    return problems
 
 
 def check_thinking(body: Mapping[str, Any], profile: ModelProfile) -> list[str]:

@@ -99,7 +99,8 @@ class GeminiSettings(Redacted):
         "GEMINI_INCLUDE_THOUGHTS",
         Flag(),
         default=False,
-        doc="ask for thought summaries (in `thinking_config`)",
+        doc="ask for thought summaries (in `thinking_config`, tagged with `thought_tag_marker`); "
+        "shown as a thought workflow, collapsed when the answer starts, never as answer text",
         read_by="worker",
     )
     max_retries: int = setting(

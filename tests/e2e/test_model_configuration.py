@@ -144,7 +144,10 @@ def test_a_thinking_budget_is_sent_to_gemini_2_5(gemini_2_5_system: System) -> N
         assert [e["response"]["status"] for e in exchanges] == [200, 200]
         request = exchanges[0]["request"]
         assert request["extra_body"] == {
-            "google": {"thinking_config": {"thinking_budget": 128, "include_thoughts": True}}
+            "google": {
+                "thinking_config": {"thinking_budget": 128, "include_thoughts": True},
+                "thought_tag_marker": "thought",
+            }
         }
         assert "reasoning_effort" not in request
     finally:

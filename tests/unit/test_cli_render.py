@@ -130,3 +130,38 @@ def test_bookkeeping_events_render_nothing() -> None:
 def test_a_second_message_gets_its_own_prefix() -> None:
     out = render_all([delta("One.", "m1"), delta("Two.", "m2")])
     assert out == "assistant> One.\nassistant> Two.\n"
+
+
+def test_a_thought_streamed_word_by_word_prints_once_whole_when_done() -> None:
+    def thought_update(kind: str, content: str) -> dict[str, Any]:
+        task = {"type": "thought", "content": content}
+        return {
+            "type": "thread.item.updated",
+            "item_id": WF,
+            "update": {"type": kind, "task_index": 0, "task": task},
+        }
+
+    reasoning = {"id": WF, "thread_id": THREAD, "type": "workflow"}
+    out = render_all(
+        [
+            {
+                "type": "thread.item.added",
+                "item": {**reasoning, "workflow": {"type": "reasoning", "tasks": []}},
+            },
+            thought_update("workflow.task.added", "Checking"),
+            thought_update("workflow.task.updated", "Checking the list"),
+            {
+                "type": "thread.item.done",
+                "item": {
+                    **reasoning,
+                    "workflow": {
+                        "type": "reasoning",
+                        "tasks": [{"type": "thought", "content": "Checking the list"}],
+                        "expanded": False,
+                    },
+                },
+            },
+            assistant("thread.item.done", "Done."),
+        ]
+    )
+    assert out == "· thought: Checking the list\nassistant> Done.\n"

@@ -27,7 +27,10 @@ def test_thinking_settings_take_the_shape_gemini_accepts() -> None:
     assert thinking_fields(budget) == {
         "extra_body": {
             "extra_body": {
-                "google": {"thinking_config": {"thinking_budget": 256, "include_thoughts": True}}
+                "google": {
+                    "thinking_config": {"thinking_budget": 256, "include_thoughts": True},
+                    "thought_tag_marker": "thought",
+                }
             }
         }
     }

@@ -20,6 +20,11 @@ from services.agent.gemini.retry import retry_delay_s
 from services.agent.gemini.schema import GeminiToolSchemas
 from services.agent.gemini.signatures import SignatureScope, SignatureStore
 from services.agent.gemini.stream import normalize_stream
+from services.agent.gemini.thoughts import (
+    requested_marker,
+    separate_thoughts,
+    separate_thoughts_in_completion,
+)
 from services.agent.observability.metrics import record_model_error
 from shared.settings import GeminiSettings
 
@@ -62,10 +67,11 @@ class GeminiCompletions:
             kwargs, self._settings, self._signatures, self._scope, self._schemas
         )
         response = await self._post_with_retries(request)
+        marker = requested_marker(request)
         if isinstance(response, ChatCompletion):
-            return response
+            return response if marker is None else separate_thoughts_in_completion(response, marker)
         return without_empty_answers(
-            self._stream(response),
+            self._stream(response, marker),
             lambda: self._retry_stream(request),
             request.get("messages"),
             on_empty=lambda: record_model_error("empty_answer"),
@@ -75,7 +81,7 @@ class GeminiCompletions:
         response = await self._post_with_retries(request)
         if isinstance(response, ChatCompletion):
             raise TypeError("a streaming request returned a whole completion")
-        return self._stream(response)
+        return self._stream(response, requested_marker(request))
 
     async def _post_with_retries(
         self, request: dict[str, Any]
@@ -138,10 +144,13 @@ class GeminiCompletions:
             await self._signatures.save(self._scope, signatures)
 
     async def _stream(
-        self, stream: openai.AsyncStream[ChatCompletionChunk]
+        self, stream: openai.AsyncStream[ChatCompletionChunk], thought_marker: str | None
     ) -> AsyncIterator[ChatCompletionChunk]:
+        chunks: AsyncIterator[ChatCompletionChunk] = aiter(stream)
+        if thought_marker is not None:
+            chunks = separate_thoughts(chunks, thought_marker)
         try:
-            async for chunk in normalize_stream(stream, self._save_signatures):
+            async for chunk in normalize_stream(chunks, self._save_signatures):
                 yield chunk
         except ModelStreamCutError:
             record_model_error("stream_cut")

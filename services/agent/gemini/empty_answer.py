@@ -7,7 +7,8 @@
   whole `max_tokens`) is `ModelOutputTruncatedError`, which the turn shows as a clear error.
 
 Chunks are held back only until the first visible text or tool call, so a normal answer streams
-as before; only an answer that turns out empty is replaced.
+as before; only an answer that turns out empty is replaced. Thought summaries are not held: they
+stream as they come (a retried answer's thoughts follow the first one's).
 """
 
 from __future__ import annotations
@@ -90,15 +91,23 @@ def _finish_reason(chunks: Sequence[ChatCompletionChunk]) -> str | None:
     return None
 
 
-async def _until_visible(
-    chunks: AsyncIterator[ChatCompletionChunk], held: list[ChatCompletionChunk]
-) -> bool:
-    """Read into `held` until a chunk with visible output (True) or the end (False)."""
-    async for chunk in chunks:
-        held.append(chunk)
-        if _visible(chunk):
-            return True
-    return False
+def _thinking_only(chunk: ChatCompletionChunk) -> bool:
+    """A thought summary piece (`thoughts.py`) and nothing else: not an answer, not held."""
+    return bool(chunk.choices) and all(
+        choice.delta is not None
+        and bool(getattr(choice.delta, "reasoning_content", None))
+        and choice.finish_reason is None
+        and not choice.delta.tool_calls
+        and not choice.delta.content
+        for choice in chunk.choices
+    )
+
+
+def _after_a_paragraph(chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+    choice = chunk.choices[0]
+    text = "\n\n" + str(getattr(choice.delta, "reasoning_content", ""))
+    delta = choice.delta.model_copy(update={"reasoning_content": text})
+    return chunk.model_copy(update={"choices": [choice.model_copy(update={"delta": delta})]})
 
 
 async def _close(stream: AsyncIterator[ChatCompletionChunk]) -> None:
@@ -117,9 +126,23 @@ async def without_empty_answers(
     then replaced by `fallback_text`; an empty answer cut at `max_tokens` is an error."""
     stream = first
     try:
+        thought_before = False
         for attempt in range(2):
             held: list[ChatCompletionChunk] = []
-            if await _until_visible(stream, held):
+            visible = False
+            separate = thought_before  # the retry's thoughts continue the same summary
+            async for chunk in stream:
+                if _thinking_only(chunk):
+                    if separate:
+                        chunk, separate = _after_a_paragraph(chunk), False
+                    thought_before = True
+                    yield chunk  # thoughts show while the model thinks, answer or not
+                    continue
+                held.append(chunk)
+                if _visible(chunk):
+                    visible = True
+                    break
+            if visible:
                 for chunk in held:
                     yield chunk
                 async for chunk in stream:

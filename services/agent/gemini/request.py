@@ -7,6 +7,7 @@ from typing import Any
 
 from services.agent.gemini.schema import GeminiToolSchemas
 from services.agent.gemini.signatures import SignatureScope, SignatureStore, call_key
+from services.agent.gemini.thoughts import THOUGHT_TAG_MARKER
 from shared.settings import GeminiSettings
 
 # Gemini answers 400 to any top-level field it does not know.
@@ -14,7 +15,10 @@ REJECTED_FIELDS = frozenset({"store", "metadata", "google"})
 
 
 def thinking_fields(settings: GeminiSettings) -> dict[str, Any]:
-    """`reasoning_effort` or `extra_body.google.thinking_config`, as configured (never both)."""
+    """`reasoning_effort` or `extra_body.google.thinking_config`, as configured (never both).
+
+    Thought summaries are asked for with a tag marker: without one Vertex sends them untagged
+    inside the answer text, where nothing could tell them apart (`thoughts.py`)."""
     if settings.reasoning_effort is not None:
         return {"reasoning_effort": settings.reasoning_effort}
     config: dict[str, Any] = {}
@@ -22,7 +26,12 @@ def thinking_fields(settings: GeminiSettings) -> dict[str, Any]:
         config["thinking_budget"] = settings.thinking_budget
     if settings.include_thoughts:
         config["include_thoughts"] = True
-    return {"extra_body": {"extra_body": {"google": {"thinking_config": config}}}} if config else {}
+    if not config:
+        return {}
+    google: dict[str, Any] = {"thinking_config": config}
+    if settings.include_thoughts:
+        google["thought_tag_marker"] = THOUGHT_TAG_MARKER
+    return {"extra_body": {"extra_body": {"google": google}}}
 
 
 def _key_of(call: dict[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 
 `ChatRenderer.render(event)` returns the text to write (often ""), remembering just enough to
 avoid printing things twice: assistant text arrives as deltas and again in `thread.item.done`,
-and workflow tasks are re-sent whole on every update.
+and workflow tasks are re-sent whole on every update (a thought summary, streamed a few words at
+a time, is shown once, whole, when its workflow is done).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ Event = dict[str, Any]
 
 TOOL_PREFIX = "· "
 ASSISTANT_PREFIX = "assistant> "
+THOUGHT_PREFIX = "thought: "
 
 
 class ChatRenderer:
@@ -63,7 +65,11 @@ class ChatRenderer:
             return self._line(ASSISTANT_PREFIX + text) if text else ""
         if item_type == "workflow":
             tasks = (item.get("workflow") or {}).get("tasks") or []
-            return "".join(self._task(item_id, index, task) for index, task in enumerate(tasks))
+            return "".join(
+                self._task(item_id, index, task)
+                for index, task in enumerate(tasks)
+                if done or task.get("type") != "thought"
+            )
         if item_type == "task":
             return self._task(item_id, 0, item.get("task") or {})
         return ""
@@ -79,13 +85,18 @@ class ChatRenderer:
             self._mid_line = True
             return prefix + delta
         if update_type in ("workflow.task.added", "workflow.task.updated"):
-            return self._task(item_id, int(update.get("task_index", 0)), update.get("task") or {})
+            task = update.get("task") or {}
+            if task.get("type") == "thought":
+                return ""  # streamed a few words at a time: shown whole when its workflow is done
+            return self._task(item_id, int(update.get("task_index", 0)), task)
         return ""
 
     def _task(self, item_id: str, index: int, task: Event) -> str:
         title = task.get("title") or task.get("content")
         if not title:
             return ""
+        if task.get("type") == "thought":
+            title = f"{THOUGHT_PREFIX}{title}"
         key = (item_id, index, str(title))
         if key in self._shown_tasks:
             return ""

@@ -144,11 +144,16 @@ export function mountFallback(root, options) {
       const tasks = item.workflow.tasks.map((/** @type {Json} */ task) =>
         h("li", { class: `task ${task.status_indicator ?? ""}` }, [task.title ?? task.content ?? task.type]),
       );
-      const details = h("details", { class: "workflow" }, [
-        h("summary", {}, [item.workflow.summary ? "Worked on it" : "Working..."]),
+      // A reasoning workflow holds the model's thought summaries: open while the model thinks,
+      // collapsed once chatkit ends it (it sets a summary when the answer starts).
+      const reasoning = item.workflow.type === "reasoning";
+      const done = Boolean(item.workflow.summary);
+      const label = reasoning ? (done ? "Thought about it" : "Thinking...") : done ? "Worked on it" : "Working...";
+      const details = h("details", { class: reasoning ? "workflow reasoning" : "workflow" }, [
+        h("summary", {}, [label]),
         h("ul", {}, tasks),
       ]);
-      details.open = item.workflow.expanded !== false;
+      details.open = reasoning ? !done : item.workflow.expanded !== false;
       element = details;
     } else if (item.type === "widget") {
       element = h("div", { class: "widget" }, [widgetNode(item.widget, item.id)]);
