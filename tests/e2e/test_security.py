@@ -105,10 +105,20 @@ def test_concurrent_streams_are_limited(system: System) -> None:
             assert refused.status_code == 429, refused.text
             assert "streaming" in refused.json()["detail"]
             assert int(refused.headers["retry-after"]) > 0
-        # The first stream is closed: its slot comes free (refused attempts cost no message).
+            turn_id = open_one.headers["x-turn-id"]
+        # With ON_DISCONNECT=continue (the default) a closed stream's turn runs on and keeps its
+        # slot; the user's stop ends it, and the slot comes free (refused attempts cost nothing).
+        refused = client.request(threads_create("still one running"))
+        assert refused.status_code == 429, refused.text
+        assert http_post(system, f"/chatkit/turns/{turn_id}/cancel", headers).status_code == 202
         wait_for(lambda: client.request(threads_create("now")).status_code == 200)
     finally:
         client.close()
+
+
+def http_post(system: System, path: str, headers: dict[str, str]) -> httpx.Response:
+    with httpx.Client(base_url=system.gateway_url, headers=headers, timeout=30) as http:
+        return http.post(path)
 
 
 def test_tokens_and_secrets_never_reach_the_logs(system: System) -> None:
