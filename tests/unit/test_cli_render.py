@@ -165,3 +165,16 @@ def test_a_thought_streamed_word_by_word_prints_once_whole_when_done() -> None:
         ]
     )
     assert out == "· thought: Checking the list\nassistant> Done.\n"
+
+
+def test_a_tools_progress_and_its_workflow_task_print_one_line() -> None:
+    """The worker sends a progress update, then the workflow task with the same title."""
+    renderer = ChatRenderer()
+    progress = {"type": "progress_update", "icon": "check-circle", "text": "Creating task 'a'"}
+    shown = renderer.render(progress) + renderer.render(
+        workflow("thread.item.added", "Creating task 'a'")
+    )
+    assert shown.count("Creating task 'a'") == 1
+    again = renderer.render({**progress, "text": "Creating task 'b'"})
+    again += renderer.render(workflow("thread.item.done", "Creating task 'a'", "Creating task 'b'"))
+    assert again.count("Creating task 'b'") == 1

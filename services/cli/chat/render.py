@@ -26,6 +26,9 @@ class ChatRenderer:
         self._shown_tasks: set[tuple[str, int, str]] = set()
         # True while the cursor sits after streamed assistant text (no newline written yet).
         self._mid_line = False
+        # The progress update just shown: the worker sends one before each tool's workflow task,
+        # with the same text, so the task that follows it is not printed a second time.
+        self._progress: str | None = None
 
     def render(self, event: Event) -> str:
         kind = event.get("type")
@@ -40,7 +43,8 @@ class ChatRenderer:
         if kind == "notice":
             return self._line(f"[{event.get('level', 'info')}] {event.get('message', '')}")
         if kind == "progress_update":
-            return self._line(f"{TOOL_PREFIX}{event.get('text', '')}")
+            self._progress = str(event.get("text", ""))
+            return self._line(f"{TOOL_PREFIX}{self._progress}")
         # thread.updated, stream_options, item removal/replacement, client effects: nothing to say.
         return ""
 
@@ -101,6 +105,9 @@ class ChatRenderer:
         if key in self._shown_tasks:
             return ""
         self._shown_tasks.add(key)
+        if title == self._progress:
+            self._progress = None
+            return ""
         return self._line(f"{TOOL_PREFIX}{title}")
 
     def _error(self, event: Event) -> str:
