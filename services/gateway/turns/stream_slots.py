@@ -74,45 +74,52 @@ def too_many_streams(limit: int) -> TooManyRequestsError:
     )
 
 
-class StreamLease:
-    def __init__(self, redis: Redis, user_id: str, member: str, lease_s: float) -> None:
+class _RenewedLease:
+    """A lease its holder renews until cancelled (three times per lease period), so it lapses
+    `lease_s` after a crash; the subclass says what renewing and releasing do."""
+
+    def __init__(self, redis: Redis, key: str, member: str, lease_s: float) -> None:
         self._redis = redis
-        self._key = keys.open_streams(user_id)
+        self._key = key
         self._member = member
         self._lease_ms = int(lease_s * 1000)
 
     async def keep_alive(self) -> None:
-        """Renew the lease until cancelled (three times per lease period)."""
         while True:
             await asyncio.sleep(self._lease_ms / 3000)
             try:
-                await self._redis.eval(_RENEW, 1, self._key, str(self._lease_ms), self._member)  # type: ignore[misc]
+                await self._renew()
             except (OSError, RedisError):
                 logger.warning("could not renew the stream lease %s", self._member)
+
+    async def _renew(self) -> None:
+        raise NotImplementedError
+
+    async def release(self) -> None:
+        raise NotImplementedError
+
+
+class StreamLease(_RenewedLease):
+    """A slot in the user's set of open streams."""
+
+    def __init__(self, redis: Redis, user_id: str, member: str, lease_s: float) -> None:
+        super().__init__(redis, keys.open_streams(user_id), member, lease_s)
+
+    async def _renew(self) -> None:
+        await self._redis.eval(_RENEW, 1, self._key, str(self._lease_ms), self._member)  # type: ignore[misc]
 
     async def release(self) -> None:
         await self._redis.zrem(self._key, self._member)
 
 
-class RidingLease:
+class RidingLease(_RenewedLease):
     """A re-join streaming on its turn's slot: holds the turn's rider key, not a slot."""
 
     def __init__(self, redis: Redis, turn_id: str, member: str, lease_s: float) -> None:
-        self._redis = redis
-        self._key = keys.turn_rider(turn_id)
-        self._member = member
-        self._lease_ms = int(lease_s * 1000)
+        super().__init__(redis, keys.turn_rider(turn_id), member, lease_s)
 
-    async def keep_alive(self) -> None:
-        """Renew the ride until cancelled (three times per lease period)."""
-        while True:
-            await asyncio.sleep(self._lease_ms / 3000)
-            try:
-                await self._redis.eval(
-                    _RENEW_RIDER, 1, self._key, self._member, str(self._lease_ms)
-                )  # type: ignore[misc]
-            except (OSError, RedisError):
-                logger.warning("could not renew the stream lease %s", self._member)
+    async def _renew(self) -> None:
+        await self._redis.eval(_RENEW_RIDER, 1, self._key, self._member, str(self._lease_ms))  # type: ignore[misc]
 
     async def release(self) -> None:
         await self._redis.eval(_RELEASE_RIDER, 1, self._key, self._member)  # type: ignore[misc]
