@@ -13,7 +13,9 @@
  *   it passed on) and stitches the rest into the same response. Only whole SSE events are passed on, and the
  *   server sends exactly the events after that id, so nothing is shown twice.
  *
- * Requests that are not streams (JSON answers) pass through untouched. The same file is served
+ * Dictation (`input.transcribe`) goes to `/chatkit/transcribe`, the one route whose body limit
+ * fits an audio clip. Other requests that are not streams (JSON answers) pass through untouched.
+ * The same file is served
  * to the gateway's development page and bundled into the web package (web/src/TaskChat.tsx).
  */
 
@@ -73,6 +75,33 @@ export function turnUrl(requestUrl, turnId, route) {
 }
 
 /**
+ * Whether a ChatKit request body is dictation (`input.transcribe`), which has a route of its own.
+ * @param {RequestInit | undefined} init
+ * @returns {boolean}
+ */
+export function isTranscription(init) {
+  const body = init?.body;
+  if (typeof body !== "string" || !body.includes("input.transcribe")) return false;
+  try {
+    return JSON.parse(body)?.type === "input.transcribe";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The dictation route next to the ChatKit endpoint the request went to.
+ * @param {string} requestUrl
+ * @returns {string}
+ */
+export function transcribeUrl(requestUrl) {
+  const url = new URL(requestUrl, globalThis.location?.href);
+  url.pathname = `${url.pathname.replace(/\/(api\/)?chatkit\/?$/, "")}/chatkit/transcribe`;
+  url.search = "";
+  return url.toString();
+}
+
+/**
  * @param {TurnFetchOptions} [options]
  * @returns {typeof fetch}
  */
@@ -101,6 +130,10 @@ export function createTurnFetch(options = {}) {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     // ChatKit.js may pass its AbortSignal in `init` or on a Request.
     const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    if (isTranscription(init)) {
+      const signal = callerSignal ?? new AbortController().signal;
+      return baseFetch(transcribeUrl(url), withAuth(init, signal));
+    }
     // The wrapper owns the connection: a stop must first send the cancel, then abort.
     const connection = new AbortController();
     /** @type {string | null} */
