@@ -12,7 +12,6 @@ import contextlib
 import logging
 import time
 
-from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,10 +25,10 @@ from shared.turns.event_log import TurnEventLog, TurnEventWriter
 from shared.turns.holds import TurnHolds
 from shared.turns.messages import CANCELLED_END, Turn, TurnEventKind
 from shared.turns.records import TurnRecords, TurnStatus
+from shared.turns.text_deltas import TextDelta, text_delta_of
 
 logger = logging.getLogger(__name__)
 
-SSE_PREFIX = b"data: "
 TIMEOUT_MESSAGE = "The answer took too long and was stopped. Please try again."
 INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
 FAILED_MESSAGE = "Something went wrong while answering. Please try again."
@@ -52,6 +51,7 @@ class TurnRunner:
         heartbeat_interval_s: float,
         liveness_ttl_s: float,
         slot_lease_s: float,
+        coalesce_s: float = 0.0,
     ) -> None:
         self._server = server
         self._redis = redis
@@ -63,6 +63,7 @@ class TurnRunner:
         self._heartbeat_interval_s = heartbeat_interval_s
         self._liveness_ttl_s = liveness_ttl_s
         self._slot_lease_s = slot_lease_s
+        self._coalesce_s = coalesce_s
 
     async def run(self, turn: Turn) -> None:
         # arq may deliver a job twice; only the first delivery runs the turn. (One round trip
@@ -80,7 +81,11 @@ class TurnRunner:
             logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
             return
         wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
-        log = _Log(self._log, turn.turn_id)
+        log = _Log(
+            TurnEventWriter(
+                self._log, turn.turn_id, channel=turn.news_channel, coalesce_s=self._coalesce_s
+            )
+        )
         status: TurnStatus = "cancelled"
         try:
             if cancelled:
@@ -164,15 +169,19 @@ class TurnRunner:
         # to the first token. It is complete before the turn's end is recorded.
         recording = asyncio.create_task(self._records.started(turn))
         try:
-            result = await self._server.process(
+            events = self._server.stream_events(
                 turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
             )
-            if not isinstance(result, StreamingResult):
-                raise TypeError("a turn must be a streaming ChatKit request")
             # Closed explicitly, so a failed append stops the model call now rather than at GC.
-            async with contextlib.aclosing(result.json_events) as frames:
-                async for frame in frames:
-                    await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+            # A text delta is handed over as text (merged, then encoded once, by the writer);
+            # any other event as chatkit's JSON.
+            async with contextlib.aclosing(events) as stream:
+                async for event in stream:
+                    delta = text_delta_of(event)
+                    if delta is not None:
+                        await log.append_text_delta(delta)
+                    else:
+                        await log.append("event", self._server.event_json(event))
         finally:
             await asyncio.shield(recording)
 
@@ -204,11 +213,14 @@ class TurnRunner:
 class _Log:
     """The turn's event log, written in order with batching (see `TurnEventWriter`)."""
 
-    def __init__(self, log: TurnEventLog, turn_id: str) -> None:
-        self._writer = TurnEventWriter(log, turn_id)
+    def __init__(self, writer: TurnEventWriter) -> None:
+        self._writer = writer
 
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
         await self._writer.append(kind, data)
+
+    async def append_text_delta(self, delta: TextDelta) -> None:
+        await self._writer.append_text_delta(delta)
 
     async def flush(self) -> None:
         await self._writer.flush()
