@@ -110,15 +110,16 @@ def _statements_logged(log: Path, offset: int, database_url: str) -> list[str]:
         f.seek(offset)
         lines = f.read().decode(errors="replace").splitlines()
     return [
-        _statement_kind(line)
-        for line in lines
+        _statement_kind(line, lines[n + 1] if n + 1 < len(lines) else "")
+        for n, line in enumerate(lines)
         if ("LOG:  statement:" in line or "LOG:  execute" in line)
         and "pg_reload_conf" not in line
         and "ALTER SYSTEM" not in line
     ]
 
 
-def _statement_kind(line: str) -> str:
-    """`SELECT ... FROM items WHERE` from a log line: the SQL's first words, for grouping."""
-    sql = line.split("LOG:  ", 1)[1].split(": ", 1)[-1]
+def _statement_kind(line: str, next_line: str) -> str:
+    """`SELECT ... FROM items WHERE` from a log line (or the next, where the SQL starts on a new
+    line): the SQL's first words, for grouping."""
+    sql = line.split("LOG:  ", 1)[1].split(": ", 1)[-1].strip() or next_line
     return " ".join(sql.split())[:STATEMENT_KIND_CHARS]
