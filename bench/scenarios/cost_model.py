@@ -36,6 +36,8 @@ def run(ctx: Context) -> ScenarioResult:
             runs[arrangement] = _count(system, ctx.backends, turns)
     split, single = runs["split"], runs["single"]
     figures: list[Figure] = [
+        reported("ChatKit events per turn", split["events_per_turn"], "events",
+                 baseline=single["events_per_turn"]),
         reported("Redis commands per turn", split["redis_commands"], "commands",
                  baseline=single["redis_commands"]),
         reported("Redis bytes per turn (in + out)", split["redis_bytes"], "bytes",
