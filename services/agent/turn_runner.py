@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.agent.chatkit_server import AgentChatKitServer
+from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED
 from services.agent.running_turns import RunningTurns
 from shared.request_context import RequestContext
 from shared.turns import keys
@@ -26,6 +27,7 @@ from shared.turns.holds import TurnHolds
 from shared.turns.messages import CANCELLED_END, Turn, TurnEventKind
 from shared.turns.records import TurnRecords, TurnStatus
 from shared.turns.text_deltas import TextDelta, text_delta_of
+from shared.usage.repository import TurnUsage
 
 logger = logging.getLogger(__name__)
 
@@ -104,19 +106,35 @@ class TurnRunner:
             # gateway tells its client; we stop here (the model call was cancelled with it).
             status = "failed"
             logger.warning("turn %s lost its event log: %s", turn.turn_id, exc)
-            await asyncio.shield(self._records.failed(turn.turn_id, "redis lost"))
+            await asyncio.shield(self._record(turn.turn_id, "failed", "redis lost"))
         except BaseException:
             status = "failed"  # interrupted (the worker shuts down): recorded in `_stream`
             raise
         finally:
+            self._server.take_turn_usage(turn.turn_id)  # left by a path that recorded nothing
             # Shielded: the end marker must be written even when this task is being cancelled.
             await asyncio.shield(self._close(turn, log, cancelled=status == "cancelled"))
 
     async def _record(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
+        """Close the turn's record, with its usage in the same transaction; when that fails,
+        the record alone (accounting must never leave a turn looking unfinished)."""
+        usage = self._server.take_turn_usage(turn_id)
+        try:
+            await self._close_record(turn_id, status, error, usage)
+        except Exception:
+            if usage is None:
+                raise
+            TURN_USAGE_NOT_RECORDED.inc()
+            logger.exception("could not record usage of turn %s", turn_id)
+            await self._close_record(turn_id, status, error, None)
+
+    async def _close_record(
+        self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None
+    ) -> None:
         if status == "failed":
-            await self._records.failed(turn_id, error or "failed")
+            await self._records.failed(turn_id, error or "failed", usage)
         elif status != "running":
-            await self._records.finished(turn_id, status)
+            await self._records.finished(turn_id, status, usage)
 
     async def _close(self, turn: Turn, log: _Log, *, cancelled: bool) -> None:
         # The thread and the user's stream slot are free before the client hears the end: a
@@ -145,7 +163,7 @@ class TurnRunner:
             if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
                 return "cancelled", None  # chatkit already saved what was streamed so far
             await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
-            await asyncio.shield(self._records.failed(turn.turn_id, "interrupted"))
+            await asyncio.shield(self._record(turn.turn_id, "failed", "interrupted"))
             raise
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
