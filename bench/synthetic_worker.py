@@ -54,7 +54,7 @@ def answer_events(turn: Turn, deltas: int) -> list[bytes]:
 
 
 async def answer(log: TurnEventLog, holds: TurnHolds, turn: Turn, deltas: int) -> None:
-    writer = TurnEventWriter(log, turn.turn_id)
+    writer = TurnEventWriter(log, turn.turn_id, channel=turn.news_channel)
     await writer.append("started")
     for event in answer_events(turn, deltas):
         await writer.append("event", event)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bench.scenarios import (
     cost_model,
+    gateway_fanout,
     open_streams,
     relay_throughput,
     scale_out,
@@ -21,4 +22,5 @@ SCENARIOS: dict[str, Callable[[Context], ScenarioResult]] = {
     "relay_throughput": relay_throughput.run,
     "thread_reads": thread_reads.run,
     "cost_model": cost_model.run,
+    "gateway_fanout": gateway_fanout.run,
 }

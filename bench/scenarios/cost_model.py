@@ -10,6 +10,7 @@ of the single process are counted alike.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from bench.system import Backends, RunningSystem, SystemSpec, started_system
 from services.loadgen.run import LoadResult
 
 TURNS = 10
+STATEMENT_KIND_CHARS = 72
+"""How much of each statement's SQL names its kind in `postgres_statements_by_kind`."""
 
 
 def run(ctx: Context) -> ScenarioResult:
@@ -33,6 +36,8 @@ def run(ctx: Context) -> ScenarioResult:
             runs[arrangement] = _count(system, ctx.backends, turns)
     split, single = runs["split"], runs["single"]
     figures: list[Figure] = [
+        reported("ChatKit events per turn", split["events_per_turn"], "events",
+                 baseline=single["events_per_turn"]),
         reported("Redis commands per turn", split["redis_commands"], "commands",
                  baseline=single["redis_commands"]),
         reported("Redis bytes per turn (in + out)", split["redis_bytes"], "bytes",
@@ -66,7 +71,8 @@ def _count(system: RunningSystem, backends: Backends, turns: int) -> dict[str, A
     # What this count itself sent, and the scenario's own reset: not the turns'.
     for own in ("info", "config|resetstat", "config"):
         commands.pop(own, None)
-    statements = _statements_logged(backends.postgres_log, log_offset, system.database_url)
+    logged = _statements_logged(backends.postgres_log, log_offset, system.database_url)
+    statements = len(logged)
     per_turn = {k: round(v / result.ok_turns, 1) for k, v in sorted(commands.items())}
     return {
         "turns": result.ok_turns,
@@ -75,6 +81,9 @@ def _count(system: RunningSystem, backends: Backends, turns: int) -> dict[str, A
         "redis_commands_by_name": per_turn,
         "redis_bytes": round((_redis_bytes(store) - net_before) / result.ok_turns),
         "postgres_statements": round(statements / result.ok_turns, 1),
+        "postgres_statements_by_kind": {
+            sql: round(n / result.ok_turns, 1) for sql, n in Counter(logged).most_common()
+        },
         "sse_bytes": round(result.sse_bytes / result.ok_turns),
     }
 
@@ -96,16 +105,23 @@ def _log_statements(admin_url: str, on: bool) -> None:
     asyncio.run(configure())
 
 
-def _statements_logged(log: Path, offset: int, database_url: str) -> int:
-    """Statements the app ran (asyncpg's prepared `execute` and simple `statement` lines); the
-    server logs each once, however many round trips it took."""
+def _statements_logged(log: Path, offset: int, database_url: str) -> list[str]:
+    """Statements the app ran (asyncpg's prepared `execute` and simple `statement` lines), each
+    as the start of its SQL; the server logs each once, however many round trips it took."""
     with log.open("rb") as f:
         f.seek(offset)
         lines = f.read().decode(errors="replace").splitlines()
-    return sum(
-        1
-        for line in lines
+    return [
+        _statement_kind(line, lines[n + 1] if n + 1 < len(lines) else "")
+        for n, line in enumerate(lines)
         if ("LOG:  statement:" in line or "LOG:  execute" in line)
         and "pg_reload_conf" not in line
         and "ALTER SYSTEM" not in line
-    )
+    ]
+
+
+def _statement_kind(line: str, next_line: str) -> str:
+    """`SELECT ... FROM items WHERE` from a log line (or the next, where the SQL starts on a new
+    line): the SQL's first words, for grouping."""
+    sql = line.split("LOG:  ", 1)[1].split(": ", 1)[-1].strip() or next_line
+    return " ".join(sql.split())[:STATEMENT_KIND_CHARS]

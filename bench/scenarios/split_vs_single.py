@@ -6,8 +6,10 @@ seconds). New conversations arrive evenly (an open loop) at the rate that keeps 
 100 streams open at once (arrivals a second x seconds a turn): what the split adds to the first
 token, and the CPU each turn costs. (A closed loop of N users here would send every user's next
 message in the same instant, as the answers all take equally long: bursts, not a steady load.)
-`saturated`: a model with no delay and short answers, a closed loop of 100 users each sending 5
-messages back to back: the most turns a second each arrangement serves on this machine.
+`saturated`: a model with no delay and short answers (a few dozen words, a word a chunk), a closed
+loop of 100 and then 200 users each sending 5 messages back to back: the most turns a second each
+arrangement serves on this machine, the server CPU each turn costs, and first-token and
+whole-turn latency, at both levels.
 """
 
 from __future__ import annotations
@@ -43,10 +45,15 @@ TURN_S = 3.1
 ARRIVALS_S = 20.0
 CONCURRENCY = (10, 50, 100)
 TARGET_CONCURRENCY = 100
+SATURATED_STREAMS = (100, 200)
+"""Closed-loop users of the saturated runs (streams open at once)."""
+SATURATED_RATIO_TARGET = 1.5
+"""The split's turns/s against one process's, at the top saturated level (issue 19)."""
 
 
 def run(ctx: Context) -> ScenarioResult:
     levels = (5, 10) if ctx.quick else CONCURRENCY
+    saturated = (5, 10) if ctx.quick else SATURATED_STREAMS
     top = levels[-1]
     runs: dict[str, Any] = {}
     for arrangement in ("split", "single"):
@@ -80,19 +87,21 @@ def run(ctx: Context) -> ScenarioResult:
             SystemSpec(workers=2, single_process=arrangement == "single"), ctx.backends
         ) as system:
             _warm_up(system)
-            runs[f"{arrangement}_saturated"] = load(
-                system,
-                f"{arrangement}, saturated",
-                0,
-                users=top,
-                messages=2 if ctx.quick else 5,
-                ramp_s=1.0,
-                parse_deltas=False,
-            )
+            for users in saturated:
+                runs[f"{arrangement}_saturated_{users}"] = load(
+                    system,
+                    f"{arrangement}, saturated, {users} streams",
+                    0,
+                    users=users,
+                    messages=2 if ctx.quick else 5,
+                    ramp_s=1.0,
+                    user_prefix=f"saturated-{users}",
+                    parse_deltas=False,
+                )
     return ScenarioResult(
         scenario="split_vs_single",
         description=__doc__ or "",
-        figures=_figures(runs, top),
+        figures=_figures(runs, top, saturated),
         runs=runs,
     )
 
@@ -128,24 +137,14 @@ async def _queue_pickups_ms(system: RunningSystem, result: LoadResult) -> list[f
         await client.aclose()
 
 
-def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
+def _figures(runs: dict[str, Any], top: int, saturated: tuple[int, ...]) -> list[Figure]:
     split: LoadResult = runs[f"split_paced_{top}"]
     single: LoadResult = runs[f"single_paced_{top}"]
-    split_max: LoadResult = runs["split_saturated"]
-    single_max: LoadResult = runs["single_saturated"]
     pickups = {
         int(name.rsplit("_", 1)[1]): value
         for name, value in runs.items()
         if name.startswith("queue_pickup_ms_") and value is not None
     }
-
-    def p(result: LoadResult, field: str, q: str) -> float | None:
-        values = getattr(result, field)
-        return None if values is None else float(getattr(values, q))
-
-    rate, single_rate = split_max.steady_turns_per_s, single_max.steady_turns_per_s
-    ratio = rate / single_rate if single_rate else None
-    whole_ratio = _ratio(p(split_max, "turn_ms", "p50"), p(single_max, "turn_ms", "p50"))
     lower = sorted(
         int(name.rsplit("_", 1)[1])
         for name in runs
@@ -153,26 +152,55 @@ def _figures(runs: dict[str, Any], top: int) -> list[Figure]:
     )
     return [
         *(reported(f"added first token p{q}, {users} streams",
-                   p(runs[f"split_paced_{users}"], "added_ttft_ms", f"p{q}"), "ms",
-                   baseline=p(runs[f"single_paced_{users}"], "added_ttft_ms", f"p{q}"))
+                   _p(runs[f"split_paced_{users}"], "added_ttft_ms", f"p{q}"), "ms",
+                   baseline=_p(runs[f"single_paced_{users}"], "added_ttft_ms", f"p{q}"))
           for users in lower for q in (50, 99)),
-        at_most(f"added first token p50, {top} streams", p(split, "added_ttft_ms", "p50"), 10,
-                "ms", baseline=p(single, "added_ttft_ms", "p50")),
-        at_most(f"added first token p99, {top} streams", p(split, "added_ttft_ms", "p99"), 50,
-                "ms", baseline=p(single, "added_ttft_ms", "p99")),
-        reported(f"whole turn p50, {top} streams, paced model", p(split, "turn_ms", "p50"), "ms",
-                 baseline=p(single, "turn_ms", "p50")),
-        at_least("turns/s vs single, saturated", round(ratio, 2) if ratio else None, 1.0, "x"),
-        reported("turns/s, saturated (steady)", rate, "turns/s", baseline=single_rate),
-        at_most("whole turn p50 vs single, saturated", whole_ratio, 1.1, "x"),
+        at_most(f"added first token p50, {top} streams", _p(split, "added_ttft_ms", "p50"), 10,
+                "ms", baseline=_p(single, "added_ttft_ms", "p50")),
+        at_most(f"added first token p99, {top} streams", _p(split, "added_ttft_ms", "p99"), 50,
+                "ms", baseline=_p(single, "added_ttft_ms", "p99")),
+        reported(f"whole turn p50, {top} streams, paced model", _p(split, "turn_ms", "p50"), "ms",
+                 baseline=_p(single, "turn_ms", "p50")),
         at_most("server CPU per turn, paced", app_cpu_ms_per_turn(split),
                 app_cpu_ms_per_turn(single), "ms", baseline=app_cpu_ms_per_turn(single)),
+        *(figure for users in saturated
+          for figure in _saturated_figures(runs, users, top_level=users == saturated[-1])),
         *(at_most(f"queue pickup p99, {users} streams", pickup.p99, 20, "ms")
           for users, pickup in sorted(pickups.items())),
         *(reported(f"queue pickup p50, {users} streams", pickup.p50, "ms")
           for users, pickup in sorted(pickups.items())),
         reported("errors", float(sum(r.turns - r.ok_turns for r in _loads(runs))), "turns"),
     ]  # fmt: skip
+
+
+def _saturated_figures(runs: dict[str, Any], users: int, *, top_level: bool) -> list[Figure]:
+    """Split against single at one saturated level: throughput, CPU, latency."""
+    split: LoadResult = runs[f"split_saturated_{users}"]
+    single: LoadResult = runs[f"single_saturated_{users}"]
+    rate, single_rate = split.steady_turns_per_s, single.steady_turns_per_s
+    ratio = round(rate / single_rate, 2) if single_rate else None
+    name = f"saturated, {users} streams"
+    cpu, single_cpu = app_cpu_ms_per_turn(split), app_cpu_ms_per_turn(single)
+    return [
+        at_least(f"turns/s vs single, {name}", ratio,
+                 SATURATED_RATIO_TARGET if top_level else 1.0, "x"),
+        reported(f"turns/s (steady), {name}", rate, "turns/s", baseline=single_rate),
+        at_most(f"server CPU per turn, {name}", cpu, single_cpu, "ms", baseline=single_cpu),
+        reported(f"events per turn, {name}", round(split.events / split.ok_turns, 1)
+                 if split.ok_turns else None, "events",
+                 baseline=round(single.events / single.ok_turns, 1) if single.ok_turns else None),
+        *(reported(f"{what} {q}, {name}", _p(split, field, q), "ms",
+                   baseline=_p(single, field, q))
+          for what, field in (("first token", "ttft_ms"), ("whole turn", "turn_ms"))
+          for q in ("p50", "p99")),
+        at_most(f"whole turn p50 vs single, {name}",
+                _ratio(_p(split, "turn_ms", "p50"), _p(single, "turn_ms", "p50")), 1.1, "x"),
+    ]  # fmt: skip
+
+
+def _p(result: LoadResult, field: str, q: str) -> float | None:
+    values = getattr(result, field)
+    return None if values is None else float(getattr(values, q))
 
 
 def _loads(runs: dict[str, Any]) -> list[LoadResult]:

@@ -64,6 +64,13 @@ class AgentChatKitServer(ChatKitServerBase):
         self.models = models
         self.settings = settings
         self.blobs = blobs
+        self._turn_usage: dict[str, TurnUsage] = {}
+        """Usage of queued turns that ended, until their runner takes it."""
+
+    def take_turn_usage(self, turn_id: str) -> TurnUsage | None:
+        """What the turn used (None: no model call), for its runner to write with the turn's
+        record; the runner takes it whatever the turn's end, so nothing accumulates here."""
+        return self._turn_usage.pop(turn_id, None)
 
     async def respond(
         self,
@@ -156,19 +163,22 @@ class AgentChatKitServer(ChatKitServerBase):
             output_tokens,
             tool_calls,
         )
+        used = TurnUsage(
+            user_id=context.user_id,
+            thread_id=thread.id,
+            turn_id=context.turn_id,
+            model=model,
+            requests=usage.requests + title.requests,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            tool_calls=tool_calls,
+        )
+        if context.turn_id is not None:
+            # A queued turn's runner writes it with the turn's record (`take_turn_usage`).
+            self._turn_usage[context.turn_id] = used
+            return
         try:
-            await self.usage.record(
-                TurnUsage(
-                    user_id=context.user_id,
-                    thread_id=thread.id,
-                    turn_id=context.turn_id,
-                    model=model,
-                    requests=usage.requests + title.requests,
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    tool_calls=tool_calls,
-                )
-            )
+            await self.usage.record(used)
         except Exception:  # accounting must never turn a good answer into an error
             TURN_USAGE_NOT_RECORDED.inc()
             logger.exception("could not record usage of turn %s", context.turn_id)

@@ -106,6 +106,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
             heartbeat_interval_s=worker.heartbeat_interval_s,
             liveness_ttl_s=worker.liveness_ttl_s,
             slot_lease_s=settings.limits.stream_lease_s,
+            coalesce_s=worker.stream_coalesce_ms / 1000,
         )
         listener = await opened.enter_async_context(
             running(listen_for_cancels(redis, running_turns), "cancel-listener")

@@ -12,12 +12,12 @@ import contextlib
 import logging
 import time
 
-from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.agent.chatkit_server import AgentChatKitServer
+from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED
 from services.agent.running_turns import RunningTurns
 from shared.request_context import RequestContext
 from shared.turns import keys
@@ -26,10 +26,11 @@ from shared.turns.event_log import TurnEventLog, TurnEventWriter
 from shared.turns.holds import TurnHolds
 from shared.turns.messages import CANCELLED_END, Turn, TurnEventKind
 from shared.turns.records import TurnRecords, TurnStatus
+from shared.turns.text_deltas import TextDelta, text_delta_of
+from shared.usage.repository import TurnUsage
 
 logger = logging.getLogger(__name__)
 
-SSE_PREFIX = b"data: "
 TIMEOUT_MESSAGE = "The answer took too long and was stopped. Please try again."
 INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
 FAILED_MESSAGE = "Something went wrong while answering. Please try again."
@@ -52,6 +53,7 @@ class TurnRunner:
         heartbeat_interval_s: float,
         liveness_ttl_s: float,
         slot_lease_s: float,
+        coalesce_s: float = 0.0,
     ) -> None:
         self._server = server
         self._redis = redis
@@ -63,6 +65,7 @@ class TurnRunner:
         self._heartbeat_interval_s = heartbeat_interval_s
         self._liveness_ttl_s = liveness_ttl_s
         self._slot_lease_s = slot_lease_s
+        self._coalesce_s = coalesce_s
 
     async def run(self, turn: Turn) -> None:
         # arq may deliver a job twice; only the first delivery runs the turn. (One round trip
@@ -80,7 +83,11 @@ class TurnRunner:
             logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
             return
         wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
-        log = _Log(self._log, turn.turn_id)
+        log = _Log(
+            TurnEventWriter(
+                self._log, turn.turn_id, channel=turn.news_channel, coalesce_s=self._coalesce_s
+            )
+        )
         status: TurnStatus = "cancelled"
         try:
             if cancelled:
@@ -99,19 +106,35 @@ class TurnRunner:
             # gateway tells its client; we stop here (the model call was cancelled with it).
             status = "failed"
             logger.warning("turn %s lost its event log: %s", turn.turn_id, exc)
-            await asyncio.shield(self._records.failed(turn.turn_id, "redis lost"))
+            await asyncio.shield(self._record(turn.turn_id, "failed", "redis lost"))
         except BaseException:
             status = "failed"  # interrupted (the worker shuts down): recorded in `_stream`
             raise
         finally:
+            self._server.take_turn_usage(turn.turn_id)  # left by a path that recorded nothing
             # Shielded: the end marker must be written even when this task is being cancelled.
             await asyncio.shield(self._close(turn, log, cancelled=status == "cancelled"))
 
     async def _record(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
+        """Close the turn's record, with its usage in the same transaction; when that fails,
+        the record alone (accounting must never leave a turn looking unfinished)."""
+        usage = self._server.take_turn_usage(turn_id)
+        try:
+            await self._close_record(turn_id, status, error, usage)
+        except Exception:
+            if usage is None:
+                raise
+            TURN_USAGE_NOT_RECORDED.inc()
+            logger.exception("could not record usage of turn %s", turn_id)
+            await self._close_record(turn_id, status, error, None)
+
+    async def _close_record(
+        self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None
+    ) -> None:
         if status == "failed":
-            await self._records.failed(turn_id, error or "failed")
+            await self._records.failed(turn_id, error or "failed", usage)
         elif status != "running":
-            await self._records.finished(turn_id, status)
+            await self._records.finished(turn_id, status, usage)
 
     async def _close(self, turn: Turn, log: _Log, *, cancelled: bool) -> None:
         # The thread and the user's stream slot are free before the client hears the end: a
@@ -140,7 +163,7 @@ class TurnRunner:
             if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
                 return "cancelled", None  # chatkit already saved what was streamed so far
             await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
-            await asyncio.shield(self._records.failed(turn.turn_id, "interrupted"))
+            await asyncio.shield(self._record(turn.turn_id, "failed", "interrupted"))
             raise
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
@@ -164,15 +187,19 @@ class TurnRunner:
         # to the first token. It is complete before the turn's end is recorded.
         recording = asyncio.create_task(self._records.started(turn))
         try:
-            result = await self._server.process(
+            events = self._server.stream_events(
                 turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
             )
-            if not isinstance(result, StreamingResult):
-                raise TypeError("a turn must be a streaming ChatKit request")
             # Closed explicitly, so a failed append stops the model call now rather than at GC.
-            async with contextlib.aclosing(result.json_events) as frames:
-                async for frame in frames:
-                    await log.append("event", frame.removeprefix(SSE_PREFIX).rstrip(b"\n"))
+            # A text delta is handed over as text (merged, then encoded once, by the writer);
+            # any other event as chatkit's JSON.
+            async with contextlib.aclosing(events) as stream:
+                async for event in stream:
+                    delta = text_delta_of(event)
+                    if delta is not None:
+                        await log.append_text_delta(delta)
+                    else:
+                        await log.append("event", self._server.event_json(event))
         finally:
             await asyncio.shield(recording)
 
@@ -204,11 +231,14 @@ class TurnRunner:
 class _Log:
     """The turn's event log, written in order with batching (see `TurnEventWriter`)."""
 
-    def __init__(self, log: TurnEventLog, turn_id: str) -> None:
-        self._writer = TurnEventWriter(log, turn_id)
+    def __init__(self, writer: TurnEventWriter) -> None:
+        self._writer = writer
 
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
         await self._writer.append(kind, data)
+
+    async def append_text_delta(self, delta: TextDelta) -> None:
+        await self._writer.append_text_delta(delta)
 
     async def flush(self) -> None:
         await self._writer.flush()

@@ -9,11 +9,12 @@ parsed (`process_parsed`), so a body is parsed once.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from functools import cache
 
 from chatkit.logger import logger as chatkit_logger
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.types import ChatKitReq, is_streaming_req
+from chatkit.types import ChatKitReq, ThreadStreamEvent, is_streaming_req
 from pydantic import TypeAdapter
 
 from shared.request_context import RequestContext
@@ -38,3 +39,19 @@ class ChatKitServerBase(ChatKitServer[RequestContext]):
         if is_streaming_req(request):
             return StreamingResult(self._process_streaming(request, context))
         return NonStreamingResult(await self._process_non_streaming(request, context))
+
+    def stream_events(
+        self, request: str | bytes | bytearray, context: RequestContext
+    ) -> AsyncGenerator[ThreadStreamEvent, None]:
+        """The events of a streaming request, before chatkit serializes them (what chatkit's
+        `StreamingResult` would send as `data:` frames, one by one), so a worker can merge text
+        deltas before any JSON is written. `TypeError` for a non-streaming request."""
+        parsed = chatkit_request_adapter().validate_json(request)
+        if not is_streaming_req(parsed):
+            raise TypeError("a turn must be a streaming ChatKit request")
+        chatkit_logger.info("Received request op: %s", parsed.type)
+        return self._process_streaming_impl(parsed, context)
+
+    def event_json(self, event: ThreadStreamEvent) -> bytes:
+        """An event's JSON exactly as chatkit writes it in its stream."""
+        return self._serialize(event)

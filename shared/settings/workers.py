@@ -43,6 +43,15 @@ class WorkerSettings(Redacted):
         doc="longest an idle worker waits for a wake-up before polling the queue anyway",
         read_by="worker",
     )
+    stream_coalesce_ms: int = setting(
+        "STREAM_COALESCE_MS",
+        Integer(minimum=0, maximum=1000),
+        default=40,
+        doc="after the first words of an answer, text deltas arriving within this window travel "
+        "as one event (0: every delta alone); 40 ms is 25 updates a second, finer than anyone "
+        "reading can tell",
+        read_by="worker",
+    )
     drain_s: float = setting(
         "WORKER_DRAIN_S",
         Seconds(),

@@ -2,9 +2,13 @@
 
 Pub/sub would lose anything published before the gateway subscribed or during a reconnect; a stream
 keeps every event in order, so a reader can start late, resume after a blip, or replay from `0`.
-Each append is also published, entries included, on one pub/sub channel: a gateway hears about
-all its open streams on a single connection, and relays what it hears without reading it back;
-it reads the stream only to start, to fill a gap, or after a silence.
+Each append is also published, entries included, on the pub/sub channel of the gateway relaying
+the turn (named in the turn): a gateway hears about all its open streams on a single connection,
+receives no other gateway's, and relays what it hears without reading it back; it reads the
+stream only to start, to fill a gap, or after a silence.
+
+One append is one stream entry, however many events it carries (field `e`: one `TurnEvent`;
+field `b`: several, in order): a flush costs one XADD and one PUBLISH.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -20,12 +25,26 @@ from shared.turns.messages import (
     TurnEvent,
     TurnEventKind,
     decode_event,
+    decode_events,
     encode_event,
+    encode_events,
     encode_news,
 )
+from shared.turns.text_deltas import TextDelta, encode_text_delta
 
 FIELD = b"e"
+"""The field of an entry holding one event."""
+BATCH_FIELD = b"b"
+"""The field of an entry holding several events (a msgpack array)."""
 START = "0-0"
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    events: list[tuple[str, TurnEvent]]
+    """(entry id, event), in order; the events of one entry share its id."""
+    full: bool
+    """The read stopped at its count: there may be more."""
 
 
 class TurnEventLog:
@@ -36,29 +55,47 @@ class TurnEventLog:
         await self.append_many(turn_id, (event,))
 
     async def append_many(
-        self, turn_id: str, events: Sequence[TurnEvent], *, refresh_ttl: bool = True
+        self,
+        turn_id: str,
+        events: Sequence[TurnEvent],
+        *,
+        refresh_ttl: bool = True,
+        channel: str | None = None,
     ) -> None:
-        """Append `events` in order, in one round trip, with one announcement; `refresh_ttl`
-        restarts the log's expiry (see `TurnEventWriter` for when it may be skipped)."""
+        """Append `events` in order as one entry, in one round trip, with one announcement on
+        `channel` (default: the shared one); `refresh_ttl` restarts the log's expiry (see
+        `TurnEventWriter` for when it may be skipped)."""
         key = keys.turn_events(turn_id)
         encoded = [encode_event(event) for event in events]
+        fields = {FIELD: encoded[0]} if len(encoded) == 1 else {BATCH_FIELD: encode_events(encoded)}
         async with self._redis.pipeline(transaction=False) as pipe:
-            for entry in encoded:
-                pipe.xadd(key, {FIELD: entry}, maxlen=keys.EVENT_LOG_MAX_LEN)
+            pipe.xadd(key, fields, maxlen=keys.EVENT_LOG_MAX_LEN)  # type: ignore[arg-type]
             if refresh_ttl:
                 pipe.expire(key, keys.EVENT_LOG_TTL_S)
-            pipe.publish(keys.TURN_EVENTS_CHANNEL, encode_news(turn_id, encoded))
+            pipe.publish(channel or keys.TURN_EVENTS_CHANNEL, encode_news(turn_id, encoded))
             await pipe.execute()
 
     async def read(
         self, turn_id: str, after: str, *, count: int = 256
     ) -> Sequence[tuple[str, TurnEvent]]:
-        """Entries after stream id `after` (none yet: an empty list, at once)."""
+        """Events after stream id `after` (none yet: an empty list, at once)."""
+        return (await self.read_page(turn_id, after, count=count)).events
+
+    async def read_page(self, turn_id: str, after: str, *, count: int = 256) -> LogPage:
+        """The events of at most `count` entries after stream id `after`."""
         response = await self._redis.xread({keys.turn_events(turn_id): after}, count=count)
         if not response:
-            return []
+            return LogPage([], full=False)
         _, entries = response[0]
-        return [(_as_str(entry_id), decode_event(fields[FIELD])) for entry_id, fields in entries]
+        events: list[tuple[str, TurnEvent]] = []
+        for entry_id, fields in entries:
+            entry = _as_str(entry_id)
+            single = fields.get(FIELD)
+            if single is not None:
+                events.append((entry, decode_event(single)))
+            else:
+                events.extend((entry, event) for event in decode_events(fields[BATCH_FIELD]))
+        return LogPage(events, full=len(entries) >= count)
 
 
 def _as_str(value: bytes | str) -> str:
@@ -67,12 +104,17 @@ def _as_str(value: bytes | str) -> str:
 
 class TurnEventWriter:
     """One turn's producer: numbers its entries and appends them in order, batching the ones that
-    arrive while a write is in flight.
+    arrive while a write is in flight, and (with `coalesce_s`) merging text deltas.
 
     The first event goes out at once; during a burst (a fast model, many deltas) the next write
-    carries everything queued meanwhile, so Redis sees one round trip and the gateways one
-    announcement per batch instead of per delta. A failed write is raised by the next `append`
-    or by `flush`.
+    carries everything queued meanwhile, so Redis sees one round trip (one XADD, one PUBLISH)
+    and the gateway one announcement per batch instead of per delta. A failed write is raised by
+    the next `append` or by `flush`.
+
+    Text deltas (`append_text_delta`): the first of each message part goes out at once; each
+    later one is held up to `coalesce_s`, and the deltas of the same part that arrive meanwhile
+    join it, so they travel as one ChatKit event. Any other event, and `flush`, send the held
+    delta first: nothing is reordered, and nothing waits longer than `coalesce_s`.
 
     The log's expiry is restarted by the first write, by the one carrying `end`, and otherwise at
     most every `TTL_REFRESH_S`, not by every write: an EXPIRE per delta would be a third of the
@@ -85,17 +127,91 @@ class TurnEventWriter:
     MAX_PENDING = 512
     """Beyond this many unwritten entries, `append` waits for the writes (back-pressure)."""
 
-    def __init__(self, log: TurnEventLog, turn_id: str) -> None:
+    def __init__(
+        self,
+        log: TurnEventLog,
+        turn_id: str,
+        *,
+        channel: str | None = None,
+        coalesce_s: float = 0.0,
+    ) -> None:
         self._log = log
         self._turn_id = turn_id
+        self._channel = channel
+        self._coalesce_s = coalesce_s
         self._seq = 0
         self._pending: list[TurnEvent] = []
         self._writing: asyncio.Task[None] | None = None
         self._ttl_refreshed_at: float | None = None
+        self._held: TextDelta | None = None
+        self._held_parts: list[str] = []
+        self._release_timer: asyncio.TimerHandle | None = None
+        self._parts_started: set[tuple[str, int]] = set()
 
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
+        self._release_held()
+        self._queue(kind, data)
+        await self._write_soon()
+
+    async def append_text_delta(self, delta: TextDelta) -> None:
+        """Append a text delta, merged with the ones around it (see the class)."""
+        held = self._held
+        if held is not None and held.continues(delta.item_id, delta.content_index):
+            self._held_parts.append(delta.delta)
+            return
+        self._release_held()
+        part = (delta.item_id, delta.content_index)
+        if self._coalesce_s <= 0 or part not in self._parts_started:
+            self._parts_started.add(part)  # the first words show at once
+            self._queue("event", encode_text_delta(*part, delta.delta))
+            await self._write_soon()
+            return
+        self._held, self._held_parts = delta, [delta.delta]
+        self._release_timer = asyncio.get_running_loop().call_later(
+            self._coalesce_s, self._release_held_now
+        )
+
+    async def flush(self) -> None:
+        """Wait until every appended entry is written."""
+        self._release_held()
+        self._start_writing()
+        while self._writing is not None:
+            writing = self._writing
+            await writing
+            if self._writing is writing:
+                self._writing = None
+
+    def _queue(self, kind: TurnEventKind, data: bytes) -> None:
         self._seq += 1
         self._pending.append(TurnEvent(seq=self._seq, kind=kind, data=data))
+
+    def _release_held(self) -> None:
+        """Queue the held delta (with what joined it) after everything queued before it."""
+        held = self._held
+        if held is None:
+            return
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+        text = held.delta if len(self._held_parts) == 1 else "".join(self._held_parts)
+        self._held, self._held_parts = None, []
+        self._queue("event", encode_text_delta(held.item_id, held.content_index, text))
+
+    def _release_held_now(self) -> None:
+        """The window is over: the held delta goes out."""
+        self._release_timer = None
+        self._release_held()
+        self._start_writing()
+
+    def _start_writing(self) -> None:
+        if self._writing is not None and self._writing.done():
+            if self._writing.exception() is not None:
+                return  # raised by the next `append` or `flush`
+            self._writing = None
+        if self._writing is None and self._pending:
+            self._writing = asyncio.create_task(self._write_pending())
+
+    async def _write_soon(self) -> None:
         if self._writing is not None and self._writing.done():
             self._writing.result()  # raises the failure of the previous write
             self._writing = None
@@ -103,14 +219,6 @@ class TurnEventWriter:
             self._writing = asyncio.create_task(self._write_pending())
         elif len(self._pending) >= self.MAX_PENDING:
             await self.flush()
-
-    async def flush(self) -> None:
-        """Wait until every appended entry is written."""
-        while self._writing is not None:
-            writing = self._writing
-            await writing
-            if self._writing is writing:
-                self._writing = None
 
     async def _write_pending(self) -> None:
         while self._pending:
@@ -121,6 +229,8 @@ class TurnEventWriter:
                 or now - self._ttl_refreshed_at >= self.TTL_REFRESH_S
                 or batch[-1].kind == "end"
             )
-            await self._log.append_many(self._turn_id, batch, refresh_ttl=refresh)
+            await self._log.append_many(
+                self._turn_id, batch, refresh_ttl=refresh, channel=self._channel
+            )
             if refresh:
                 self._ttl_refreshed_at = now

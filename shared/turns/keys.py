@@ -16,8 +16,16 @@ WORKER_WAKEUP_MAX_LEN = 64
 """Wake-ups beyond this are useless: one wake-up makes a worker read the whole queue."""
 
 TURN_EVENTS_CHANNEL = f"{PREFIX}:turns:events"
-"""Pub/sub channel on which a worker publishes what it appended to a turn's events (`TurnNews`):
-the gateway relaying that turn passes the entries on; the others drop them."""
+"""Pub/sub channel on which a worker publishes what it appended to a turn's events (`TurnNews`)
+when the turn names no channel of its own (see `gateway_news_channel`): every gateway listens;
+the one relaying that turn passes the entries on, the others drop them."""
+
+
+def gateway_news_channel(gateway_id: str) -> str:
+    """Pub/sub channel of one gateway process: the workers of the turns it relays publish their
+    entries there (`Turn.news_channel`), so each gateway receives only its own turns' events."""
+    return f"{PREFIX}:turns:events:{gateway_id}"
+
 
 TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
 """Pub/sub channel carrying ids of turns whose client went away."""

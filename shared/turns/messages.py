@@ -20,6 +20,10 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
     traceparent: str | None = None
     """W3C trace context of the gateway's span, so the worker's span joins the same trace (None
     without tracing; the default keeps messages from before this field decodable)."""
+    news_channel: str | None = None
+    """The pub/sub channel of the gateway relaying the turn: its worker publishes the turn's
+    entries there, so no other gateway receives them (None: the shared `TURN_EVENTS_CHANNEL`,
+    as gateways before per-gateway channels expect)."""
 
 
 TurnEventKind = Literal["started", "event", "heartbeat", "end"]
@@ -81,6 +85,16 @@ def decode_event(raw: bytes) -> TurnEvent:
 
 
 _news_decoder = msgspec.msgpack.Decoder(TurnNews)
+_events_decoder = msgspec.msgpack.Decoder(list[TurnEvent])
+
+
+def encode_events(encoded_events: list[bytes]) -> bytes:
+    """Several entries encoded with `encode_event`, as one msgpack array (one log entry)."""
+    return _turn_encoder.encode([msgspec.Raw(e) for e in encoded_events])
+
+
+def decode_events(raw: bytes) -> list[TurnEvent]:
+    return _events_decoder.decode(raw)
 
 
 def encode_news(turn_id: str, encoded_events: list[bytes]) -> bytes:

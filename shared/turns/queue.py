@@ -28,6 +28,8 @@ from shared.turns.messages import Turn, decode_turn, encode_turn
 class TurnOrigin(msgspec.Struct, frozen=True, array_like=True):
     user_id: str
     thread_id: str | None
+    news_channel: str | None = None
+    """Where the turn's worker publishes its entries (`Turn.news_channel`), for a re-join."""
 
 
 ENQUEUE_SCRIPT = """
@@ -105,7 +107,7 @@ class TurnQueue:
                 int(self._turn_timeout_s * 1000),
                 turn.enqueued_at_ms,
                 keys.WORKER_WAKEUP_MAX_LEN - 1,
-                msgspec.msgpack.encode(TurnOrigin(turn.user_id, turn.thread_id)),
+                msgspec.msgpack.encode(TurnOrigin(turn.user_id, turn.thread_id, turn.news_channel)),
                 int(self._turn_timeout_s) + keys.EVENT_LOG_TTL_S,
             ],
         )

@@ -14,6 +14,7 @@ import msgspec
 from shared.db.pool import DbPool
 from shared.db.user_scope import all_users_transaction, user_transaction
 from shared.turns.messages import Turn
+from shared.usage.repository import INSERT_USAGE, TurnUsage, usage_row
 
 TurnStatus = Literal["running", "completed", "failed", "cancelled"]
 WORKER_LOST = "worker lost"
@@ -26,6 +27,12 @@ class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
     thread_id: str | None
     status: TurnStatus
     error: str | None
+
+
+_CLOSE = (
+    "UPDATE turns SET status = $2, error = $3, finished_at = now()"
+    " WHERE turn_id = $1 AND status = 'running'"
+)
 
 
 class TurnRecords:
@@ -45,26 +52,35 @@ class TurnRecords:
             )
         return result.endswith(" 1")
 
-    async def finished(self, turn_id: str, status: Literal["completed", "cancelled"]) -> None:
-        """Close a running turn's record as completed or cancelled."""
-        await self._close(turn_id, status, None)
+    async def finished(
+        self,
+        turn_id: str,
+        status: Literal["completed", "cancelled"],
+        usage: TurnUsage | None = None,
+    ) -> None:
+        """Close a running turn's record as completed or cancelled (with its `usage`, in the
+        same transaction)."""
+        await self._close(turn_id, status, None, usage)
 
-    async def failed(self, turn_id: str, reason: str) -> None:
+    async def failed(self, turn_id: str, reason: str, usage: TurnUsage | None = None) -> None:
         """Close a running turn's record as failed: the one writer of a failure, whoever noticed
         it (the worker running the turn, the gateway relaying it, a worker's sweep)."""
-        await self._close(turn_id, "failed", reason)
+        await self._close(turn_id, "failed", reason, usage)
 
-    async def _close(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
+    async def _close(
+        self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None
+    ) -> None:
         # A record already closed (e.g. marked failed by a gateway) stays as it is. By turn id
-        # alone: a gateway closes the record of a turn whose worker died.
-        async with all_users_transaction(self._pool) as conn:
-            await conn.execute(
-                "UPDATE turns SET status = $2, error = $3, finished_at = now()"
-                " WHERE turn_id = $1 AND status = 'running'",
-                turn_id,
-                status,
-                error,
-            )
+        # alone: a gateway closes the record of a turn whose worker died. With the turn's usage
+        # (its worker closing it), one transaction in its user's scope writes both: a turn's
+        # record and usage cost one transaction (its BEGIN, scope and COMMIT), not two.
+        if usage is None:
+            async with all_users_transaction(self._pool) as conn:
+                await conn.execute(_CLOSE, turn_id, status, error)
+            return
+        async with user_transaction(self._pool, usage.user_id) as conn:
+            await conn.execute(_CLOSE, turn_id, status, error)
+            await conn.execute(INSERT_USAGE, *usage_row(usage))
 
     async def running_since(self, seconds: float) -> list[str]:
         """Ids of turns recorded as running that started more than `seconds` ago."""

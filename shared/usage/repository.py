@@ -40,24 +40,33 @@ class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
     tool_calls: int
 
 
+INSERT_USAGE = (
+    "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
+    " input_tokens, output_tokens, tool_calls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+"""One turn's usage (`usage_row` gives the arguments), for `record` or a caller's own
+transaction in the user's scope."""
+
+
+def usage_row(usage: TurnUsage) -> tuple[str, str, str | None, str, int, int, int, int]:
+    return (
+        usage.user_id,
+        usage.thread_id,
+        usage.turn_id,
+        usage.model,
+        usage.requests,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.tool_calls,
+    )
+
+
 class UsageRepository:
     def __init__(self, pool: DbPool) -> None:
         self._db = UserScopedDb(pool)
 
     async def record(self, usage: TurnUsage) -> None:
-        await self._db.execute(
-            usage.user_id,
-            "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
-            " input_tokens, output_tokens, tool_calls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            usage.user_id,
-            usage.thread_id,
-            usage.turn_id,
-            usage.model,
-            usage.requests,
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.tool_calls,
-        )
+        await self._db.execute(usage.user_id, INSERT_USAGE, *usage_row(usage))
 
     async def for_turn(self, user_id: str, turn_id: str) -> list[TurnUsage]:
         rows = await self._db.fetch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import msgspec
 from redis.asyncio import Redis
 
 from services.agent.turn_sweeper import sweep_once
@@ -13,6 +14,7 @@ from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
 from shared.turns.messages import Turn, TurnEvent
 from shared.turns.records import TurnRecords
+from shared.usage.repository import TurnUsage, UsageRepository
 
 
 def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
@@ -76,3 +78,27 @@ async def test_sweeper_fails_silent_running_turns_only(
     rows = await db_pool.fetch("SELECT turn_id, status FROM turns")
     statuses = {row["turn_id"]: row["status"] for row in rows}
     assert statuses == {"silent": "failed", "speaking": "running", "done": "completed"}
+
+
+async def test_a_turns_usage_is_written_with_its_record_in_its_users_scope(
+    db_pool: DbPool,
+) -> None:
+    records, usage = TurnRecords(db_pool), UsageRepository(db_pool)
+    assert await records.started(turn("t-used"))
+    used = TurnUsage(
+        user_id="alice", thread_id="thr_1", turn_id="t-used", model="gemini",
+        requests=2, input_tokens=30, output_tokens=40, tool_calls=1,
+    )  # fmt: skip
+    await records.finished("t-used", "completed", used)
+    record = await records.get("t-used", "alice")
+    assert record is not None and record.status == "completed"
+    assert await usage.for_turn("alice", "t-used") == [used]
+    # A turn already closed (a gateway took its worker for lost) keeps its status, and what
+    # the model was paid for is still counted.
+    assert await records.started(turn("t-late"))
+    await records.failed("t-late", "worker lost")
+    late = msgspec.structs.replace(used, turn_id="t-late")
+    await records.finished("t-late", "completed", late)
+    record = await records.get("t-late", "alice")
+    assert record is not None and record.status == "failed"
+    assert await usage.for_turn("alice", "t-late") == [late]

@@ -1,18 +1,24 @@
 """Handing each open stream's relay the entries its turn's worker publishes.
 
-One pub/sub subscription per gateway process, whatever the number of open streams. Pub/sub is
-at-most-once, so what it delivers is a fast path, never the only one: a relay reads the turn's log
-itself when it starts, when the entries it is handed skip a number, after a silence, and after
-the subscription was lost (see `relay.py`).
+One pub/sub subscription per gateway process, whatever the number of open streams, to a channel of
+its own: the gateway names it in each turn it queues and the turn's worker publishes there, so a
+gateway receives its own turns' entries and no other's (adding gateways does not multiply what
+each receives). A re-join of a turn another gateway queued listens on that gateway's channel too,
+for as long as it relays. Pub/sub is at-most-once, so what it delivers is a fast path, never the
+only one: a relay reads the turn's log itself when it starts, when the entries it is handed skip a
+number, after a silence, and after the subscription was lost (see `relay.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections import Counter
 
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from shared.turns import keys
 from shared.turns.messages import TurnEvent, decode_news
@@ -74,9 +80,17 @@ class TurnInbox:
 
 
 class TurnEventNotifier:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, channel: str | None = None) -> None:
         self._redis = redis
+        self.channel = channel or keys.gateway_news_channel(uuid.uuid4().hex)
+        """This gateway's channel: name it in every turn it queues (`Turn.news_channel`)."""
         self._inboxes: dict[str, TurnInbox] = {}
+        self._borrowed_by_turn: dict[str, str] = {}
+        self._borrowed: Counter[str] = Counter()
+        """Other gateways' channels listened to for re-joins, with how many use each."""
+        self._pubsub: PubSub | None = None
+        self._changes: set[asyncio.Task[None]] = set()
+        """Unsubscriptions under way (held so they are not garbage-collected midway)."""
 
     def watch(self, turn_id: str) -> TurnInbox:
         """The mailbox of the turn's entries from now on; call `unwatch` when done."""
@@ -84,15 +98,40 @@ class TurnEventNotifier:
         self._inboxes[turn_id] = inbox
         return inbox
 
+    async def watch_channel(self, turn_id: str, channel: str | None) -> None:
+        """Listen on `channel` too while `turn_id` is watched: the channel its worker publishes
+        to, when another gateway queued it (None, or this gateway's: nothing to do)."""
+        if channel is None or channel in (self.channel, keys.TURN_EVENTS_CHANNEL):
+            return
+        self._borrowed_by_turn[turn_id] = channel
+        self._borrowed[channel] += 1
+        pubsub = self._pubsub
+        if self._borrowed[channel] == 1 and pubsub is not None:
+            await pubsub.subscribe(channel)  # (a reconnect subscribes to it in `run`)
+
     def unwatch(self, turn_id: str) -> None:
         self._inboxes.pop(turn_id, None)
+        channel = self._borrowed_by_turn.pop(turn_id, None)
+        if channel is None:
+            return
+        self._borrowed[channel] -= 1
+        if self._borrowed[channel] == 0:
+            del self._borrowed[channel]
+            pubsub = self._pubsub
+            if pubsub is not None:
+                change = asyncio.create_task(_unsubscribe(pubsub, channel))
+                self._changes.add(change)
+                change.add_done_callback(self._changes.discard)
 
     async def run(self) -> None:
         """Listen until cancelled (started in the gateway's lifespan)."""
         while True:
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(keys.TURN_EVENTS_CHANNEL)
+                    # Its own channel, the shared one (workers from before per-gateway channels
+                    # publish there), and the ones borrowed for re-joins.
+                    await pubsub.subscribe(self.channel, keys.TURN_EVENTS_CHANNEL, *self._borrowed)
+                    self._pubsub = pubsub
                     # Anything published while we were not subscribed: let every relay look.
                     for inbox in self._inboxes.values():
                         inbox.missed()
@@ -103,6 +142,8 @@ class TurnEventNotifier:
             except Exception:
                 logger.exception("turn event subscription lost; reconnecting")
                 await asyncio.sleep(RECONNECT_DELAY_S)
+            finally:
+                self._pubsub = None
 
     def _dispatch(self, data: bytes) -> None:
         try:
@@ -116,3 +157,10 @@ class TurnEventNotifier:
         inbox = self._inboxes.get(news.turn_id)
         if inbox is not None:
             inbox.deliver(news.events)
+
+
+async def _unsubscribe(pubsub: PubSub, channel: str) -> None:
+    try:
+        await pubsub.unsubscribe(channel)
+    except Exception as exc:  # the connection is gone: a reconnect will not resubscribe to it
+        logger.debug("could not unsubscribe from %s: %s", channel, exc)

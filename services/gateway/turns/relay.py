@@ -112,18 +112,18 @@ class TurnRelay:
                 if inbox.read_log or _skips_a_number(entries, expected_seq):
                     inbox.read_log = False
                     try:
-                        page = await self._events.read(turn_id, last_id, count=READ_BATCH)
+                        page = await self._events.read_page(turn_id, last_id, count=READ_BATCH)
                     except RedisError as exc:
                         logger.warning("turn %s: event log unreadable: %s", turn_id, exc)
                         self.outcome = "log_lost"
                         return
-                    if page:
-                        last_id = page[-1][0]
-                    if len(page) == READ_BATCH:
+                    if page.events:
+                        last_id = page.events[-1][0]
+                    if page.full:
                         inbox.missed()  # more to read: the next round goes on from here, at once
                     # A worker logs entries before it publishes them, so what was just taken from
                     # the inbox is in this page or beyond it: the page alone is in order.
-                    entries = [entry for _, entry in page]
+                    entries = [entry for _, entry in page.events]
                 now = time.monotonic()
                 # Everything taken at once goes out as one write: one ASGI send per batch, not
                 # per event, is what lets one gateway relay tens of thousands of events a second.

@@ -42,7 +42,9 @@ async def rejoin_stream(
     origin = await resources.turns.origin(turn_id)
     if origin is None or origin.user_id != context.user_id:
         raise NotFoundError("No such turn, or its events have expired.")
-    frames = await resources.streams.rejoin(turn_id, origin.user_id, origin.thread_id, after_seq)
+    frames = await resources.streams.rejoin(
+        turn_id, origin.user_id, origin.thread_id, after_seq, news_channel=origin.news_channel
+    )
     return Stream(
         frames,
         media_type="text/event-stream",

@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import msgspec
 from redis.exceptions import RedisError
 
 from services.gateway.draining import DrainState
@@ -100,7 +101,10 @@ class TurnStreams:
                         return
             inbox = self._notifier.watch(turn.turn_id)  # before queueing: nothing is missed
             try:
-                await self._queue.enqueue(turn)
+                # Its worker publishes to this gateway alone.
+                await self._queue.enqueue(
+                    msgspec.structs.replace(turn, news_channel=self._notifier.channel)
+                )
             except RedisError as exc:
                 self._notifier.unwatch(turn.turn_id)
                 logger.warning("turn %s not queued: %s", turn.turn_id, exc)
@@ -117,19 +121,34 @@ class TurnStreams:
                 await _shielded(self._admission.give_back(ticket), "give back its ticket")
 
     async def rejoin(
-        self, turn_id: str, user_id: str, thread_id: str | None, after_seq: int
+        self,
+        turn_id: str,
+        user_id: str,
+        thread_id: str | None,
+        after_seq: int,
+        *,
+        news_channel: str | None = None,
     ) -> AsyncIterator[bytes]:
         """The SSE frames of a running (or recently ended) turn after event `after_seq`, for its
         author. A re-join takes a stream slot while it relays (or rides on its turn's, see
-        `stream_slots.py`); `TooManyRequestsError` when the user has none left."""
+        `stream_slots.py`); `TooManyRequestsError` when the user has none left. `news_channel`
+        is where the turn's worker publishes (the channel of the gateway that queued it)."""
         slot = await self._slots.acquire_rejoin(user_id, turn_id)
         stream = _Stream(turn_id, user_id, thread_id, slot, turns_own_slot=False)
-        return self._rejoin(stream, after_seq)
+        return self._rejoin(stream, after_seq, news_channel)
 
-    async def _rejoin(self, stream: _Stream, after_seq: int) -> AsyncIterator[bytes]:
+    async def _rejoin(
+        self, stream: _Stream, after_seq: int, news_channel: str | None
+    ) -> AsyncIterator[bytes]:
         renewing = asyncio.create_task(stream.slot.keep_alive())
         try:
             inbox = self._notifier.watch(stream.turn_id)
+            try:
+                await self._notifier.watch_channel(stream.turn_id, news_channel)
+            except RedisError as exc:  # the relay reads the log after a silence instead
+                logger.warning(
+                    "turn %s: cannot listen on %s: %s", stream.turn_id, news_channel, exc
+                )
             relay = TurnRelay(
                 stream.turn_id, inbox, self._events, self._notifier, self.policy,
                 after_seq=after_seq,
