@@ -7,13 +7,14 @@ missing (another test session may be creating them at the same moment), and neve
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
-from tests.scratch_database import ADMIN_DATABASE_URL
+from tests.scratch_database import ADMIN_DATABASE_URL, scratch_database
 
 OWNER_ROLE = "taskchat_test_owner"
 """Owns the test database and migrates it: CREATEROLE (to create and grant `taskchat_app`, as a
@@ -78,3 +79,12 @@ async def fresh_service_role() -> AsyncIterator[str]:
     finally:
         await conn.execute(f"DROP ROLE IF EXISTS {role}")
         await conn.close()
+
+
+@contextmanager
+def owned_scratch_database(prefix: str) -> Iterator[str]:
+    """A fresh database owned by the (non-superuser) owner role; its URL as the admin."""
+    asyncio.run(ensure_login_roles())
+    with scratch_database(prefix) as url:
+        asyncio.run(give_database_to(url, OWNER_ROLE))
+        yield url

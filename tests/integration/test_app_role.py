@@ -8,7 +8,6 @@ superuser, which every test elsewhere connects as, bypasses row-level security w
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,19 +26,14 @@ from shared.turns.records import WORKER_LOST, TurnRecords
 from tests.db_roles import (
     OWNER_ROLE,
     as_role,
-    ensure_login_roles,
     fresh_service_role,
-    give_database_to,
+    owned_scratch_database,
 )
-from tests.scratch_database import scratch_database
 
 
 @pytest.fixture
 def owned_database() -> Iterator[str]:
-    """A fresh database owned by the (non-superuser) owner role; its URL as the admin."""
-    asyncio.run(ensure_login_roles())
-    with scratch_database("taskchat_roles") as url:
-        asyncio.run(give_database_to(url, OWNER_ROLE))
+    with owned_scratch_database("taskchat_roles") as url:
         yield url
 
 

@@ -18,9 +18,14 @@ from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.settings import DatabaseSettings
 from shared.tasks.repository import TaskRepository
-from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, as_role, ensure_login_roles, give_database_to
+from tests.db_roles import (
+    OWNER_ROLE,
+    SERVICE_ROLE,
+    as_role,
+    ensure_login_roles,
+    owned_scratch_database,
+)
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
-from tests.scratch_database import scratch_database
 
 REPLICAS = 5
 USERS = ("alice", "bob", "carol$u", "o'brien", "ünï", "$", "d" * 255)
@@ -36,9 +41,7 @@ def pgbouncer() -> Iterator[PgBouncer]:
 
 @pytest.fixture
 def owned_database() -> Iterator[str]:
-    asyncio.run(ensure_login_roles())
-    with scratch_database("taskchat_pooler") as url:
-        asyncio.run(give_database_to(url, OWNER_ROLE))
+    with owned_scratch_database("taskchat_pooler") as url:
         yield url
 
 
