@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help install run test test-unit test-integration test-e2e test-browser web lint format typecheck check bench bench-quick clean
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ install: $(STAMP) ## Create .venv with the project (editable) and its test depen
 run: $(STAMP) ## Run the whole system (embedded Postgres/Redis and the Gemini emulator when not configured)
 	$(BIN)/taskchat dev
 
-test: $(STAMP) ## Run the whole test suite (needs PostgreSQL and Redis on 127.0.0.1)
+test: $(STAMP) ## Run the whole test suite (PostgreSQL and Redis on 127.0.0.1; pgbouncer, chromium)
 	$(BIN)/pytest
 
 test-unit: $(STAMP) ## Unit tests only
@@ -50,7 +50,7 @@ format: $(STAMP) ## Apply ruff formatting and safe fixes
 typecheck: $(STAMP) ## mypy --strict over services, shared, bench and tests
 	$(BIN)/mypy
 
-check: lint typecheck test ## Everything CI runs
+check: lint typecheck web test ## Everything CI runs
 
 bench: $(STAMP) ## Every benchmark scenario on throw-away systems; results in bench/results (see README)
 	$(BIN)/python -m bench
