@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from services.chatkit_client.client import ChatKitClient
 from services.gateway.dev_page.page import CHATKIT_SCRIPT_URL
 from tests.browser.app_server import AppServer
 from tests.browser.conftest import (
@@ -31,7 +32,6 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.browser.cuttable_proxy import CuttableProxy
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System
 from tests.e2e.emulator_control import LONG_MESSAGE, LONG_REPLY
 from tests.e2e.seed import fetch_value

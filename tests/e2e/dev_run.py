@@ -24,10 +24,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from services.chatkit_client.client import ChatKitClient
 from services.cli.devenv import read_env_file
 from services.gateway.auth.tokens import issue_token
 from services.launcher.lifetime import is_running
-from tests.e2e.chatkit_client import ChatKitClient
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKCHAT = str(Path(sys.executable).with_name("taskchat"))

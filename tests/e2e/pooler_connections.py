@@ -19,11 +19,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from services.chatkit_client.client import ChatKitClient
 from services.launcher.embedded_redis import EmbeddedRedis
 from services.launcher.net import free_port
 from tests.conftest import Backends
 from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, ensure_login_roles
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, start_system
 from tests.e2e.pooled_system import gauges, owned_database, pooled_env
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.chatkit_client import ChatKitClient
+from services.chatkit_client.client import ChatKitClient
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn
+from services.chatkit_client.client import ChatKitClient, StreamedTurn
 from tests.e2e.emulator_control import EmulatorControl
 
 

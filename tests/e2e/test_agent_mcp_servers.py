@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.processes import Processes, ServiceProcess, free_port

@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import user_input
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.images import padded_png, tiny_gif, tiny_png

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import user_input
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.images import tiny_png
 

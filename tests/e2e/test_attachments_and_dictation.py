@@ -12,8 +12,9 @@ import pytest
 from chatkit.types import Attachment, TranscriptionResult
 from pydantic import TypeAdapter
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import user_input
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.images import tiny_png

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.chatkit_client import user_input
+from services.chatkit_client.requests import user_input
 from tests.e2e.conftest import System
 from tests.e2e.seed import fetch_value
 

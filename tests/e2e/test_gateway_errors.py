@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from services.gateway.auth.tokens import issue_token
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import FRONTEND_ORIGIN, System
 
 pytestmark = pytest.mark.e2e

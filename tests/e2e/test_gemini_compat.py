@@ -21,11 +21,12 @@ from chatkit.types import ClientToolCallItem
 from redis.asyncio import Redis
 
 from services.agent.gemini.signatures import SignatureScope, SignatureStore, call_key
+from services.chatkit_client.client import ChatKitClient, StreamedTurn
+from services.chatkit_client.requests import user_input
 from shared.db.pool import create_pool
 from shared.settings import DEFAULT_GEMINI_MODEL, DatabaseSettings
 from shared.usage.repository import UsageRepository
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import seed_items

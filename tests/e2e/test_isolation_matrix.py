@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.chatkit_client import ChatKitClient, user_input
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import user_input
 from tests.e2e.conftest import System
 from tests.images import tiny_png
 

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import LONG_MESSAGE, SLOW_MODEL_ENV, EmulatorControl
 from tests.e2e.seed import fetch_value

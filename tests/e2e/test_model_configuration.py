@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 

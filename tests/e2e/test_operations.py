@@ -13,11 +13,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.chatkit_client.client import ChatKitClient
 from services.gateway.dev_page.page import CHATKIT_SCRIPT_URL
 from shared.observability.log_context import configure_pseudonyms, hash_user_id
 from shared.settings import DEFAULT_GEMINI_MODEL
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system, start_system
 from tests.e2e.processes import free_port
 

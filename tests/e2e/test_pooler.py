@@ -18,11 +18,11 @@ import asyncpg
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from services.gateway.auth.tokens import issue_token
 from shared.db.migrations import available_migrations
 from tests.conftest import Backends
 from tests.db_roles import OWNER_ROLE, SERVICE_ROLE, ensure_login_roles
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import JWT_SECRET, System, start_system
 from tests.e2e.pooled_system import gauges, owned_database, pooled_env
 from tests.e2e.processes import Processes, free_ports, wait_healthy

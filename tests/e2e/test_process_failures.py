@@ -18,10 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import threads_create
 from services.launcher.embedded_postgres import EmbeddedPostgres
 from services.launcher.embedded_redis import EmbeddedRedis
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import LONG_MESSAGE, LONG_REPLY, SLOW_MODEL_ENV
 from tests.e2e.processes import free_port, wait_healthy

@@ -19,7 +19,8 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn, user_input
+from services.chatkit_client.client import ChatKitClient, StreamedTurn
+from services.chatkit_client.requests import user_input
 from tests.e2e.conftest import System
 from tests.e2e.emulator_control import EmulatorControl
 from tests.e2e.seed import fetch_value, seed_items

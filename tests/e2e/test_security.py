@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import threads_create
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import JWT_SECRET, System, running_system
 from tests.e2e.processes import free_port, wait_healthy
 from tests.jwks_server import serving_jwks

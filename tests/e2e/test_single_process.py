@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from services.gateway.auth.tokens import issue_token
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import JWT_SECRET, System
 from tests.e2e.processes import free_port, wait_healthy
 

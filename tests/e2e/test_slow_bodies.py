@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 
 pytestmark = pytest.mark.e2e

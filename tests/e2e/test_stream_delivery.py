@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import threads_create, user_input
 from shared.turns import keys
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, threads_create, user_input
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import LONG_MESSAGE, SLOW_MODEL_ENV, EmulatorControl
 from tests.e2e.processes import free_port, wait_healthy

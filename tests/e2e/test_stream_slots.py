@@ -15,10 +15,10 @@ import httpx
 import pytest
 from arq.connections import ArqRedis
 
+from services.chatkit_client.requests import threads_create
 from services.gateway.turns.cancelling import cancel_turn
 from shared.turns.queue import TurnQueue
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import threads_create
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import LONG_MESSAGE, SLOW_MODEL_ENV
 from tests.e2e.sse import read_until, sse_messages

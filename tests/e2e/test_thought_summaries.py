@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient, StreamedTurn
 from services.gemini_emulator.thoughts import THOUGHT_SUMMARY
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, StreamedTurn
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 

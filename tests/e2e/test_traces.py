@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import running_system
 from tests.e2e.otlp_receiver import ReceivedSpan, otlp_receiver
 from tests.e2e.processes import free_port

@@ -14,8 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
+from services.chatkit_client.client import ChatKitClient
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient
 from tests.e2e.conftest import System, running_system
 from tests.e2e.emulator_control import EmulatorControl
 

@@ -12,12 +12,13 @@ import httpx
 import pytest
 import redis
 
+from services.chatkit_client.client import ChatKitClient
+from services.chatkit_client.requests import threads_create
 from shared.turns import keys
 from shared.turns.event_log import FIELD
 from shared.turns.messages import decode_event
 from shared.workers.registry import WORKERS, WorkerStatus
 from tests.conftest import Backends
-from tests.e2e.chatkit_client import ChatKitClient, threads_create
 from tests.e2e.conftest import System, running_system
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.chatkit_client import ChatKitClient
+from services.chatkit_client.client import ChatKitClient
 from tests.e2e.conftest import System
 
 pytestmark = pytest.mark.e2e
