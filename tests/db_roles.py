@@ -14,6 +14,9 @@ from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
+from shared.db.pool import DbPool, create_pool
+from shared.db.startup import migrate
+from shared.settings import DatabaseSettings
 from tests.scratch_database import ADMIN_DATABASE_URL, scratch_database
 
 OWNER_ROLE = "taskchat_test_owner"
@@ -88,3 +91,15 @@ def owned_scratch_database(prefix: str) -> Iterator[str]:
     with scratch_database(prefix) as url:
         asyncio.run(give_database_to(url, OWNER_ROLE))
         yield url
+
+
+@asynccontextmanager
+async def migrated_pool(settings: DatabaseSettings) -> AsyncIterator[DbPool]:
+    """The services' pool for `settings`, migrated the way they start (over `migration_url` as
+    the owner when set), closed on exit."""
+    pool = await create_pool(settings)
+    try:
+        await migrate(settings, pool)
+        yield pool
+    finally:
+        await pool.close()

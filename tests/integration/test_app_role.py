@@ -27,6 +27,7 @@ from tests.db_roles import (
     OWNER_ROLE,
     as_role,
     fresh_service_role,
+    migrated_pool,
     owned_scratch_database,
 )
 
@@ -62,12 +63,8 @@ async def service_pool(owned_database: str, service_role: str) -> AsyncIterator[
         url=as_role(owned_database, service_role),
         migration_url=as_role(owned_database, OWNER_ROLE),
     )
-    pool = await create_pool(settings)
-    try:
-        await migrate(settings, pool)
+    async with migrated_pool(settings) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 async def test_a_query_outside_the_user_scope_reads_nothing_even_as_the_owner(

@@ -15,7 +15,6 @@ import pytest
 
 from shared.db.migrations import MIGRATION_LOCK_KEY, apply_migrations, available_migrations
 from shared.db.pool import DbPool, create_pool
-from shared.db.startup import migrate
 from shared.settings import DatabaseSettings
 from shared.tasks.repository import TaskRepository
 from tests.db_roles import (
@@ -23,6 +22,7 @@ from tests.db_roles import (
     SERVICE_ROLE,
     as_role,
     ensure_login_roles,
+    migrated_pool,
     owned_scratch_database,
 )
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
@@ -55,12 +55,8 @@ async def pooled(pgbouncer: PgBouncer, owned_database: str) -> AsyncIterator[DbP
         pooler="transaction",
         migration_url=as_role(owned_database, OWNER_ROLE),
     )
-    pool = await create_pool(settings)
-    try:
-        await migrate(settings, pool)
+    async with migrated_pool(settings) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 async def test_many_replicas_migrate_through_the_pooler_at_once(
