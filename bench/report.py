@@ -12,7 +12,7 @@ __all__ = ["latency_chart", "load_table", "markdown_table", "paced_series", "tab
 
 
 def table(results: list[ScenarioResult]) -> str:
-    lines = [f"{'figure':<46} {'measured':>10} {'single':>10}  {'target':<9} met"]
+    lines = [f"{'figure':<46} {'measured':>10} {'baseline':>10}  {'target':<9} met"]
     for result in results:
         lines.append(f"-- {result.scenario}")
         for f in result.figures:
@@ -28,7 +28,8 @@ def table(results: list[ScenarioResult]) -> str:
 def markdown_table(results: list[ScenarioResult]) -> str:
     """The figures as a Markdown table, for the README."""
     lines = [
-        "| scenario | figure | split | single process | target | met |",
+        "| scenario | figure | split | baseline (the anchor; cost_model: TaskChat in one process)"
+        " | target | met |",
         "|---|---|---|---|---|---|",
     ]
     for result in results:

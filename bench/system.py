@@ -17,10 +17,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import asyncpg
 import redis
 
+from bench.anchor import start_anchor
 from services.gateway.auth.tokens import issue_token
 from services.launcher.embedded_postgres import EmbeddedPostgres
 from services.launcher.embedded_redis import EmbeddedRedis
@@ -46,12 +48,16 @@ BENCH_ENV = {
 """Settings every benchmark system runs with (a scenario's `SystemSpec.env` comes on top)."""
 
 
+Arrangement = Literal["split", "single", "anchor"]
+"""The gateway with its workers; `services.single_process` (TaskChat's gateway and agent in one
+process, no queue); or the samples-shaped single-process anchor (`bench/anchor.py`)."""
+
+
 @dataclass(frozen=True)
 class SystemSpec:
     workers: int = 2
-    """Agent worker processes (ignored when `single_process`)."""
-    single_process: bool = False
-    """`services.single_process` (gateway and agent in one process, no queue) instead."""
+    """Agent worker processes (of the split only)."""
+    arrangement: Arrangement = "split"
     first_token_ms: int = 0
     """The emulator's time to first token (0: none)."""
     tokens_per_s: float = 0
@@ -83,7 +89,7 @@ class RunningSystem:
     emulator_url: str
     """The emulator's OpenAI-compatible base URL (…/v1beta/openai/)."""
     pids: dict[str, int]
-    """"gateway", "worker-1"…, or "single"; "emulator", "postgres", "redis"."""
+    """"gateway", "worker-1"…, "single" or "anchor"; "emulator", "postgres", "redis"."""
     log_dir: Path
 
     def token(self, user_id: str) -> str:
@@ -131,15 +137,16 @@ def started_system(spec: SystemSpec, backends: Backends) -> Iterator[RunningSyst
         }
         system = SystemProcesses(env, log_dir=Path(logs))
         try:
-            start_system(
-                system,
-                LaunchSpec(
-                    workers=spec.workers,
-                    single_process=spec.single_process,
-                    emulator_args=_emulator_args(spec),
-                    startup_timeout_s=STARTUP_TIMEOUT_S,
-                ),
+            launch = LaunchSpec(
+                workers=spec.workers,
+                single_process=spec.arrangement == "single",
+                emulator_args=_emulator_args(spec),
+                startup_timeout_s=STARTUP_TIMEOUT_S,
             )
+            if spec.arrangement == "anchor":
+                start_anchor(system, launch, Path(logs))
+            else:
+                start_system(system, launch)
             yield RunningSystem(
                 url=system.gateway_url,
                 jwt_secret=JWT_SECRET,

@@ -18,7 +18,7 @@ import asyncpg
 import redis
 
 from bench.scenarios.common import Context, Figure, ScenarioResult, load, reported
-from bench.system import Backends, RunningSystem, SystemSpec, started_system
+from bench.system import Arrangement, Backends, RunningSystem, SystemSpec, started_system
 from services.loadgen.run import LoadResult
 
 TURNS = 10
@@ -29,8 +29,9 @@ STATEMENT_KIND_CHARS = 72
 def run(ctx: Context) -> ScenarioResult:
     turns = 4 if ctx.quick else TURNS
     runs: dict[str, Any] = {}
-    for arrangement in ("split", "single"):
-        spec = SystemSpec(workers=1, single_process=arrangement == "single")
+    arrangements: tuple[Arrangement, ...] = ("split", "single")
+    for arrangement in arrangements:
+        spec = SystemSpec(workers=1, arrangement=arrangement)
         with started_system(spec, ctx.backends) as system:
             load(system, "warm-up", 0, users=2, messages=2, progress=False, pids=None)
             runs[arrangement] = _count(system, ctx.backends, turns)

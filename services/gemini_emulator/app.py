@@ -83,15 +83,18 @@ async def chat_completions(
 
     model = body.get("model") if isinstance(body, dict) else None
     profile = profile_for(model) if isinstance(model, str) else None
-    problem = validate_chat_request(body, profile)
+    try:
+        behaviour = emulator.behaviour.with_changes(
+            parse_header(request.headers.get(BEHAVIOUR_HEADER))
+        )
+    except ValueError as exc:
+        return refuse(400, str(exc))
+    problem = validate_chat_request(body, profile, check_schemas=behaviour.check_tool_schemas)
     if problem is not None:
         return refuse(400, problem)
     messages = body["messages"]
     issue = call_issue(profile, messages)
     try:
-        behaviour = emulator.behaviour.with_changes(
-            parse_header(request.headers.get(BEHAVIOUR_HEADER))
-        )
         pacing = pacing_for(request.headers, config)
         # A failure the request asks for itself does not consume the queued ones.
         after_tool = bool(messages) and messages[-1].get("role") == "tool"

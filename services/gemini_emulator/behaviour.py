@@ -29,7 +29,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "signature_placement": get_args(SignaturePlacement),
     "usage": get_args(UsageReporting),
 }
-FLAGS = ("empty_tool_call_ids", "require_signatures")
+FLAGS = ("empty_tool_call_ids", "require_signatures", "check_tool_schemas")
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -55,6 +55,10 @@ class Behaviour:
     usage: UsageReporting = "every_chunk"
     # Refuse (400) a current-turn tool call sent back without its signature, as Gemini 3 does.
     require_signatures: bool = True
+    # Refuse (400) tool schemas outside Gemini's Schema subset (`schema_check.py`), as Gemini does.
+    # Off only to measure a yardstick written for OpenAI's strict schemas (the benchmark's
+    # single-process anchor sends `additionalProperties`); TaskChat is never tested with it off.
+    check_tool_schemas: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,8 +33,11 @@ GOOGLE_FIELDS: Final = frozenset(
 settings from Vertex's). Anything else is refused like an unknown top-level field."""
 
 
-def validate_chat_request(body: Any, profile: ModelProfile | None = None) -> str | None:
-    """None when `body` is acceptable, else the 400 message Gemini would give."""
+def validate_chat_request(
+    body: Any, profile: ModelProfile | None = None, *, check_schemas: bool = True
+) -> str | None:
+    """None when `body` is acceptable, else the 400 message Gemini would give (tool schemas
+    unchecked when not `check_schemas`)."""
     if not isinstance(body, Mapping):
         return "Invalid JSON payload received. Expected an object."
     problems = [
@@ -55,7 +58,7 @@ def validate_chat_request(body: Any, profile: ModelProfile | None = None) -> str
             return f"Invalid message at messages[{position}]: a known `role` is required."
     if "stream" in body and not isinstance(body["stream"], bool):
         return 'Invalid value at "stream": expected a boolean.'
-    problems = check_tools(body.get("tools")) + check_google(body)
+    problems = (check_tools(body.get("tools")) if check_schemas else []) + check_google(body)
     if profile is not None:
         problems += check_thinking(body, profile)
     return "\n".join(problems) if problems else None

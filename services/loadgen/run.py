@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 import msgspec
 
 from services.chatkit_client.requests import build_request
+from services.loadgen.http import Connection
 from services.loadgen.process_stats import ProcessUsage, measuring
 from services.loadgen.stats import Percentiles, percentile, percentiles
 from services.loadgen.turn import TurnSample, run_turn
@@ -90,21 +90,16 @@ class LoadResult(msgspec.Struct):
 
 async def run_load(options: LoadOptions) -> LoadResult:
     samples: list[TurnSample] = []
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    timeout = httpx.Timeout(options.timeout_s, connect=30)
     # The load generator's own CPU is reported too: it shares the machine with what it measures.
     pids = {**options.pids, "load generator": os.getpid()} if options.pids else {}
-    async with (
-        httpx.AsyncClient(base_url=options.url, limits=limits, timeout=timeout) as http,
-        measuring(pids) as usage,
-    ):
+    async with measuring(pids) as usage:
         zero = time.perf_counter()
         progress = asyncio.create_task(_show_progress(options, samples, zero))
         try:
             if options.mode == "closed":
-                await _closed_loop(http, options, samples, zero)
+                await _closed_loop(options, samples, zero)
             else:
-                await _open_loop(http, options, samples, zero)
+                await _open_loop(options, samples, zero)
         finally:
             progress.cancel()
         wall_s = time.perf_counter() - zero
@@ -112,7 +107,6 @@ async def run_load(options: LoadOptions) -> LoadResult:
 
 
 async def _conversation(
-    http: httpx.AsyncClient,
     options: LoadOptions,
     user: str,
     turns: int,
@@ -124,23 +118,26 @@ async def _conversation(
     if start_in_s > 0:
         await asyncio.sleep(start_in_s)
     thread_id: str | None = None
-    for n in range(turns):
-        text = options.text.format(n=n)
-        request = build_request(text, thread_id)
-        sample = await run_turn(http, token, request, zero, parse_deltas=options.parse_deltas)
-        samples.append(sample)
-        thread_id = thread_id or sample.thread_id
-        if thread_id is None:  # the thread was never created: nothing to continue
-            return
+    connection = Connection(options.url)  # the user's own: their turns follow each other
+    try:
+        for n in range(turns):
+            request = build_request(options.text.format(n=n), thread_id)
+            sample = await run_turn(
+                connection, token, request, zero,
+                timeout_s=options.timeout_s, parse_deltas=options.parse_deltas,
+            )  # fmt: skip
+            samples.append(sample)
+            thread_id = thread_id or sample.thread_id
+            if thread_id is None:  # the thread was never created: nothing to continue
+                return
+    finally:
+        await connection.close()
 
 
-async def _closed_loop(
-    http: httpx.AsyncClient, options: LoadOptions, samples: list[TurnSample], zero: float
-) -> None:
+async def _closed_loop(options: LoadOptions, samples: list[TurnSample], zero: float) -> None:
     await asyncio.gather(
         *(
             _conversation(
-                http,
                 options,
                 f"{options.user_prefix}-{n}",
                 options.messages,
@@ -153,9 +150,7 @@ async def _closed_loop(
     )
 
 
-async def _open_loop(
-    http: httpx.AsyncClient, options: LoadOptions, samples: list[TurnSample], zero: float
-) -> None:
+async def _open_loop(options: LoadOptions, samples: list[TurnSample], zero: float) -> None:
     # Evenly spaced arrivals: each is a new user's first message, sent on time whether or not
     # earlier answers have finished (that is what makes the loop open).
     arrivals = int(options.duration_s * options.rate)
@@ -165,7 +160,7 @@ async def _open_loop(
         if delay > 0:
             await asyncio.sleep(delay)
         task = asyncio.create_task(
-            _conversation(http, options, f"{options.user_prefix}-{n}", 1, samples, zero)
+            _conversation(options, f"{options.user_prefix}-{n}", 1, samples, zero)
         )
         running.add(task)
         task.add_done_callback(running.discard)

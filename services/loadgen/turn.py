@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
-import httpx
 import msgspec
 
 from services.chatkit_client.sse import SseParser
+from services.loadgen.http import Connection, ProtocolError
 
 
 class TurnSample(msgspec.Struct):
@@ -75,31 +76,33 @@ TEXT_DELTA_PREFIX = '{"type":"thread.item.updated"'
 
 
 async def run_turn(
-    http: httpx.AsyncClient,
+    connection: Connection,
     token: str,
     request: dict[str, Any],
     clock_zero: float,
     *,
+    timeout_s: float = 300.0,
     parse_deltas: bool = True,
 ) -> TurnSample:
-    """One turn. With `parse_deltas` off, text deltas (most of a long answer) are recognised by
-    their first bytes instead of parsed, so the load generator can keep up with a fast relay;
-    every other event is still parsed and checked."""
+    """One turn on `connection` (a user's own: turns of one user follow each other). With
+    `parse_deltas` off, text deltas (most of a long answer) are recognised by their first bytes
+    instead of parsed, so the load generator can keep up with a fast relay; every other event is
+    still parsed and checked."""
     sent = time.perf_counter()
     sample = TurnSample(started_s=sent - clock_zero)
     checks = _Checks(creates_thread=request["type"] == "threads.create")
     parser = SseParser()
     last = sent
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     try:
-        async with http.stream(
-            "POST", "/chatkit", json=request, headers={"Authorization": f"Bearer {token}"}
-        ) as response:
+        async with asyncio.timeout(timeout_s):
+            response = await connection.post("/chatkit", json.dumps(request).encode(), headers)
             sample.turn_id = response.headers.get("x-turn-id")
-            if response.status_code != 200:
-                await response.aread()
-                sample.error = f"http {response.status_code}"
+            if response.status != 200:
+                await response.read()
+                sample.error = f"http {response.status}"
                 return sample
-            async for line in response.aiter_lines():
+            async for line in response.lines():
                 data = parser.feed(line)
                 if data is None:
                     continue
@@ -119,11 +122,11 @@ async def run_turn(
         checks.finish()
     except InvalidStream as exc:
         sample.error = f"invalid stream: {exc}"
-    except httpx.TimeoutException:
+    except TimeoutError:
         sample.error = "timeout"
-    except httpx.HTTPError as exc:
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError) as exc:
         sample.error = f"connection: {type(exc).__name__}"
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         sample.error = "invalid stream: malformed event"
     finally:
         sample.turn_ms = (time.perf_counter() - sent) * 1000

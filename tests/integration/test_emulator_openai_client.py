@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 from services.agent.gemini.chunk_stream import ChunkStream
+from services.agent.gemini.text_bursts import join_text_chunks
 from services.gemini_emulator.server import running_emulator
 
 MODEL = "gemini-2.5-flash"
@@ -262,20 +264,47 @@ async def test_the_workers_chunk_parser_reads_what_the_sdk_reads(
     client: openai.AsyncOpenAI, text: str
 ) -> None:
     """`ChunkStream` parses with pydantic's validator (falling back to the SDK for chunks off the
-    schema, like Gemini's index-less tool calls): the chunks must equal the SDK's own."""
+    schema, like Gemini's index-less tool calls): the chunks must equal the SDK's own, except
+    that plain text chunks read together arrive joined (so both are compared fully joined)."""
     body = {"model": MODEL, "messages": user(text), "tools": TOOLS, "stream": True}
     stock = await client.chat.completions.create(**body)  # type: ignore[call-overload]
-    ours = await client.post(
-        "/chat/completions",
-        body=body,
-        cast_to=ChatCompletionChunk,
-        stream=True,
-        stream_cls=ChunkStream,
-    )
-    assert isinstance(ours, ChunkStream)
+    ours = await our_stream(client, body)
     expected = without_fresh_values(await collect(stock))
-    assert without_fresh_values(await collect(ours)) == expected
+    received = without_fresh_values(await collect(ours))
+    assert join_text_chunks(received) == join_text_chunks(expected)
     assert len(expected) > 1
+
+
+async def test_text_chunks_read_together_arrive_as_one(client: openai.AsyncOpenAI) -> None:
+    """A reader that falls behind (here: it pauses after the first chunk, while the emulator sends
+    the rest at once) gets what piled up as one chunk, with the same text and the last usage."""
+    words = " ".join(f"w{n}" for n in range(60))
+    body = {"model": MODEL, "messages": user(f"please repeat {words}"), "stream": True}
+    stock = await collect(await client.chat.completions.create(**body))  # type: ignore[call-overload]
+    ours = await our_stream(client, body)
+    received = []
+    async for chunk in ours:
+        received.append(chunk.model_dump(exclude_unset=True))
+        if len(received) == 1:
+            await asyncio.sleep(0.5)
+    assert len(stock) > 30 and len(received) < len(stock) / 4
+
+    def text(chunks: list[dict[str, Any]]) -> str:
+        return "".join(
+            c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+        )
+
+    assert text(received) == text(stock)
+    assert received[-1]["usage"] == stock[-1]["usage"]
+
+
+async def our_stream(client: openai.AsyncOpenAI, body: dict[str, Any]) -> ChunkStream:
+    stream = await client.post(
+        "/chat/completions", body=body, cast_to=ChatCompletionChunk, stream=True,
+        stream_cls=ChunkStream,
+    )  # fmt: skip
+    assert isinstance(stream, ChunkStream)
+    return stream
 
 
 def without_fresh_values(value: Any) -> Any:

@@ -49,6 +49,7 @@ def test_defaults_are_geminis() -> None:
         "empty_tool_call_ids": False,
         "usage": "every_chunk",
         "require_signatures": True,
+        "check_tool_schemas": True,
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from services.agent.gemini.schema import GeminiToolSchemas, to_gemini_schema
 from services.gemini_emulator.schema_check import check_tools
+from services.gemini_emulator.validation import validate_chat_request
 from shared.tasks.operations.catalog import CATALOG
 
 
@@ -107,3 +108,15 @@ def test_each_schema_object_is_translated_once() -> None:
     second = schemas.tools(as_tools([CATALOG[0].schema]))
     assert isinstance(first, list) and isinstance(second, list)
     assert first[0]["function"]["parameters"] is second[0]["function"]["parameters"]
+
+
+def test_schema_checks_are_on_unless_the_switch_turns_them_off() -> None:
+    body = {
+        "model": "gemini-2.5-flash",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": as_tools([operation.schema for operation in CATALOG]),
+    }
+    refused = validate_chat_request(body)
+    assert refused is not None and 'Unknown name "additionalProperties"' in refused
+    # Only for the benchmark's anchor, which sends OpenAI's strict schemas.
+    assert validate_chat_request(body, check_schemas=False) is None
