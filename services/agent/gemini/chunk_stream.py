@@ -17,7 +17,6 @@ from typing import Any
 
 import openai
 from openai._streaming import ServerSentEvent
-from openai._streaming_cleanup import drain_response_async
 from openai.types.chat import ChatCompletionChunk
 from pydantic import ValidationError
 
@@ -26,21 +25,23 @@ from services.agent.gemini.text_bursts import join_text_chunks
 
 class ChunkStream(openai.AsyncStream[ChatCompletionChunk]):
     async def __stream__(self) -> AsyncIterator[ChatCompletionChunk]:
+        # A reader task takes events off the connection as they come; each time this generator
+        # is asked for more, it takes everything that has arrived: one event when the worker
+        # keeps up, many when it falls behind. (The HTTP layer hands on each chunk of the
+        # transfer on its own, so a network read's boundaries cannot be seen from here.)
         response = self.response
+        arrived: list[ServerSentEvent] = []
+        wake = asyncio.Event()
+        reader = asyncio.create_task(self._read_into(arrived, wake))
         try:
-            async for events in self._read_batches():
-                chunks: list[Any] = []
-                done = False
-                failure: openai.APIError | None = None
-                for sse in events:
-                    if sse.data.startswith("[DONE]"):
-                        done = True
-                        break
-                    data = sse.json()
-                    failure = _stream_error(data, response)
-                    if failure is not None:
-                        break  # what came before it is still delivered, then it is raised
-                    chunks.append(data)
+            done = False
+            while not done:
+                await wake.wait()
+                wake.clear()
+                ended = reader.done()  # before taking the events: then none can come after
+                events = arrived[:]
+                arrived.clear()
+                chunks, done, failure = _parse(events, response)
                 for data in join_text_chunks(chunks):
                     try:
                         yield ChatCompletionChunk.model_validate(data)
@@ -49,50 +50,42 @@ class ChunkStream(openai.AsyncStream[ChatCompletionChunk]):
                             data=data, cast_to=ChatCompletionChunk, response=response
                         )
                 if failure is not None:
-                    raise failure
-                if done:
-                    if response.http_version == "HTTP/1.1":  # so the connection can be reused
-                        await drain_response_async(response)
-                    break
-        finally:
-            await response.aclose()
-
-    async def _read_batches(self) -> AsyncIterator[list[ServerSentEvent]]:
-        """The events that have arrived since the last batch was taken, a list at a time.
-
-        A reader task takes events off the connection as they come, into a list; each batch
-        is all of them at the moment the consumer asks, which is one event when the consumer
-        keeps up and many when it falls behind. (The HTTP layer hands on each chunk of the
-        transfer on its own, so a network read's boundaries cannot be seen from here.)
-        """
-        arrived: list[ServerSentEvent] = []
-        wake = asyncio.Event()
-
-        async def read() -> None:
-            try:
-                async for sse in self._iter_events():
-                    arrived.append(sse)
-                    wake.set()
-            finally:
-                wake.set()
-
-        reader = asyncio.create_task(read())
-        try:
-            while True:
-                await wake.wait()
-                wake.clear()
-                if arrived:
-                    batch = arrived[:]
-                    arrived.clear()
-                    yield batch
-                if reader.done() and not arrived:
-                    reader.result()  # a failure to read is raised after what came before it
+                    raise failure  # after what came before it
+                if ended and not done:
+                    reader.result()  # a failure to read; else the body ended without [DONE]
                     return
+            await reader  # the rest of the body, so the connection can be reused
         finally:
             if not reader.done():
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
+            await response.aclose()
+
+    async def _read_into(self, arrived: list[ServerSentEvent], wake: asyncio.Event) -> None:
+        try:
+            async for sse in self._iter_events():
+                arrived.append(sse)
+                wake.set()
+        finally:
+            wake.set()
+
+
+def _parse(
+    events: list[ServerSentEvent], response: Any
+) -> tuple[list[Any], bool, openai.APIError | None]:
+    """The chunks' JSON up to `[DONE]` (and whether it came) or up to an error sent in the
+    stream (and that error, as the SDK raises it)."""
+    chunks: list[Any] = []
+    for sse in events:
+        if sse.data.startswith("[DONE]"):
+            return chunks, True, None
+        data = sse.json()
+        failure = _stream_error(data, response)
+        if failure is not None:
+            return chunks, False, failure
+        chunks.append(data)
+    return chunks, False, None
 
 
 def _stream_error(data: Any, response: Any) -> openai.APIError | None:
