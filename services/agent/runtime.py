@@ -30,7 +30,7 @@ from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import Settings
-from shared.store.postgres_store import PostgresStore
+from shared.store.turn_store import TurnStore
 from shared.tasks.repository import TaskRepository
 from shared.turns.records import TurnRecords
 from shared.usage.repository import UsageRepository
@@ -85,7 +85,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
         models = GeminiModels(settings.gemini, redis)
         opened.push_async_callback(models.close)
         server = AgentChatKitServer(
-            PostgresStore(pool),
+            TurnStore(pool, newest_items=settings.agent.history_items),
             TaskRepository(pool),
             UsageRepository(pool),
             build_agent(settings, models, mcp_servers),

@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED
 from services.agent.running_turns import RunningTurns
-from shared.request_context import RequestContext
+from shared.store.thread_reads import ThreadReads
+from shared.store.turn_store import TurnContext
 from shared.turns import keys
 from shared.turns.error_events import error_event
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
@@ -188,7 +189,12 @@ class TurnRunner:
         recording = asyncio.create_task(self._records.started(turn))
         try:
             events = self._server.stream_events(
-                turn.request, RequestContext(user_id=turn.user_id, turn_id=turn.turn_id)
+                turn.request,
+                TurnContext(
+                    user_id=turn.user_id,
+                    turn_id=turn.turn_id,
+                    reads=ThreadReads(creates_thread=turn.thread_id is None),
+                ),
             )
             # Closed explicitly, so a failed append stops the model call now rather than at GC.
             # A text delta is handed over as text (merged, then encoded once, by the writer);

@@ -42,7 +42,7 @@ MAX_PAGE_SIZE: Final = 100
 able to make the store read a whole thread, or overflow LIMIT."""
 
 
-def _check_page(limit: int, order: str) -> int:
+def check_page(limit: int, order: str) -> int:
     """The page size to use. Both values arrive from the browser; bad ones never reach SQL."""
     if order not in _ORDERS:
         raise InvalidInputError(f"order must be 'asc' or 'desc', not {order!r}")
@@ -110,7 +110,7 @@ class PostgresStore(Store[RequestContext]):
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
         """A page of the user's threads by (created_at, id); `after` is the last id seen."""
-        limit = _check_page(limit, order)
+        limit = check_page(limit, order)
         async with self._db.transaction(context.user_id) as conn:
             if after is None:
                 rows = await conn.fetch(
@@ -160,7 +160,7 @@ class PostgresStore(Store[RequestContext]):
         context: RequestContext,
     ) -> Page[ThreadItem]:
         """A page of the thread's items in insertion order; `after` is the last id seen."""
-        limit = _check_page(limit, order)
+        limit = check_page(limit, order)
         async with self._db.transaction(context.user_id) as conn:
             found = await conn.fetchrow(FIND_THREAD_AND_CURSOR, thread_id, context.user_id, after)
             if found is None:
@@ -214,7 +214,8 @@ class PostgresStore(Store[RequestContext]):
         """Replace a stored item (inserting it if it is not there yet)."""
         await self._upsert_item(thread_id, item, context)
 
-    async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+    async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> int:
+        """Store `item`; its `seq` (its place in the thread, kept by an update)."""
         try:
             seq = await self._db.fetchval(
                 context.user_id,
@@ -234,6 +235,7 @@ class PostgresStore(Store[RequestContext]):
         if seq is None:
             # Not the user's thread, or the item id already lives in another thread/user.
             raise NotFoundError(f"Thread {thread_id} not found")
+        return int(seq)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of the user's thread; `NotFoundError` otherwise."""

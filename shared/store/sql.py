@@ -57,6 +57,18 @@ WHERE t.id = $1 AND t.user_id = $2
 ORDER BY r.seq ASC
 """
 
+# The thread's row (part 0) then its newest $3 items, oldest first (part 1): one statement for what
+# a turn's first read needs (`thread_reads.py`). No part-0 row: not the user's thread.
+THREAD_AND_NEWEST_ITEMS: Final = """
+SELECT 0 AS part, NULL::bigint AS seq, data FROM threads WHERE id = $1 AND user_id = $2
+UNION ALL
+SELECT 1, seq, data FROM (
+    SELECT seq, data FROM thread_items WHERE thread_id = $1 AND user_id = $2
+    ORDER BY seq DESC LIMIT $3
+) newest
+ORDER BY part, seq
+"""
+
 SAVE_ATTACHMENT: Final = """
 INSERT INTO attachments (id, user_id, thread_id, mime_type, name, data)
 SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb
