@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 chart = latency_chart(
                     paced_series(result.runs),
                     results_dir / "split_vs_single.png",
-                    "TaskChat: gateway + queue + 2 workers vs single process (paced emulator)",
+                    "TaskChat (gateway, queue, 2 workers) vs the one-process anchor, paced",
                 )
                 written += [chart] if chart else []
             print(f"   wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
