@@ -21,12 +21,12 @@ install: $(STAMP) ## Create .venv with the project (editable) and its test depen
 run: $(STAMP) ## Run the whole system (embedded Postgres/Redis and the Gemini emulator when not configured)
 	$(BIN)/taskchat dev
 
-# Two pytest-xdist workers, each a session of its own (its own database, Redis server and
-# systems); each test module runs whole on one worker (tests/conftest.py groups them).
+# pytest-xdist workers, each a test session of its own; each test module runs whole on one
+# worker (tests/xdist_scheduling.py).
 TEST_WORKERS ?= 2
 
 test: $(STAMP) ## Run the whole test suite (PostgreSQL and Redis on 127.0.0.1; pgbouncer, chromium)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP) ## Unit tests only
 	$(BIN)/pytest tests/unit

@@ -21,21 +21,14 @@ from services.launcher.net import free_port
 from tests.scratch_database import scratch_database
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Registered here too, so the marks below pass --strict-markers when xdist is not loaded.
-    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`make test` (`pytest -n 2 --dist loadfile`): see `tests/xdist_scheduling.py`."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.xdist_scheduling import ModuleScheduling
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n N --dist loadgroup` (`make test`), each test module goes to one worker
-    as a whole, so a system a module starts once (module-scoped) is still started once; the
-    browser tests go together, as they share one Chromium and one system (tests/browser)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            module = item.nodeid.partition("::")[0]
-            group = "browser" if module.startswith("tests/browser/") else module
-            item.add_marker(pytest.mark.xdist_group(group))
+    return ModuleScheduling(config, log)
 
 
 @dataclass(frozen=True)
