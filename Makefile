@@ -21,8 +21,12 @@ install: $(STAMP) ## Create .venv with the project (editable) and its test depen
 run: $(STAMP) ## Run the whole system (embedded Postgres/Redis and the Gemini emulator when not configured)
 	$(BIN)/taskchat dev
 
+# pytest-xdist workers, each a test session of its own; each test module runs whole on one
+# worker (tests/xdist_scheduling.py).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) ## Run the whole test suite (PostgreSQL and Redis on 127.0.0.1; pgbouncer, chromium)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP) ## Unit tests only
 	$(BIN)/pytest tests/unit

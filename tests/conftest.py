@@ -21,6 +21,16 @@ from services.launcher.net import free_port
 from tests.scratch_database import scratch_database
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`make test` (`pytest -n 2 --dist loadfile`): see `tests/xdist_scheduling.py`."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.xdist_scheduling import ModuleScheduling
+
+    return ModuleScheduling(config, log)
+
+
 @dataclass(frozen=True)
 class Backends:
     """The PostgreSQL database and the Redis server of this test session."""

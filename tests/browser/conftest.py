@@ -33,16 +33,20 @@ CROSS_SITE_HOST = "cross.test"
 COOKIE_NAME = "auth_token"
 
 
-@pytest.fixture(scope="module")
+# The driver, the browser, the app server, the system and its proxy are the browser tests' own,
+# shared by their modules (package scope): one Chromium and one system, not one per module.
+
+
+@pytest.fixture(scope="package")
 def playwright(backends: Backends) -> Iterator[Playwright]:
     # Playwright's sync API keeps an event loop running in this thread while it is open: the
     # session's database (made with asyncio.run) must exist first, and the driver must stop with
-    # the module, before other tests run theirs (see also `outside_the_loop`).
+    # this package, before other tests run theirs (see also `outside_the_loop`).
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(
@@ -59,14 +63,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def app_server() -> Iterator[AppServer]:
     server = AppServer().start()
     yield server
     server.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def system(
     backends: Backends, tmp_path_factory: pytest.TempPathFactory, app_server: AppServer
 ) -> Iterator[System]:
@@ -80,7 +84,7 @@ def system(
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def proxy(system: System) -> Iterator[CuttableProxy]:
     cuttable = CuttableProxy(int(system.env["GATEWAY_PORT"])).start()
     yield cuttable

@@ -24,7 +24,11 @@ def test_a_turn_is_one_trace_across_gateway_queue_and_worker(
     backends: Backends, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     port = free_port()
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}"}
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+        # The SDK's batch export delay (5 s by default), short so the test need not wait it out.
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
     with (
         otlp_receiver(port) as received,
         running_system(backends, tmp_path_factory, "traces", extra_env=env) as system,
@@ -36,7 +40,7 @@ def test_a_turn_is_one_trace_across_gateway_queue_and_worker(
             client.close()
         assert turn.status_code == 200
         turn_id = turn.headers["x-turn-id"]
-        # Spans leave in batches (every few seconds): poll, bounded, for both to arrive.
+        # Spans leave in batches: poll, bounded, for both to arrive.
         for _ in range(300):
             spans = spans_of_turn(received.spans(), turn_id)
             if len(spans) == 2:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,19 @@ def test_guessable_secrets_are_refused(secret: str) -> None:
     assert secret not in text
 
 
+# Generated when the test runs: parameters that differ between collections would make each
+# pytest-xdist worker collect other tests.
 @pytest.mark.parametrize(
-    "secret", [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(48)]
+    "make_secret",
+    [
+        lambda: secrets.token_urlsafe(32),
+        lambda: secrets.token_hex(32),
+        lambda: secrets.token_urlsafe(48),
+    ],
+    ids=["urlsafe-32", "hex-32", "urlsafe-48"],
 )
-def test_random_secrets_pass(secret: str) -> None:
+def test_random_secrets_pass(make_secret: Callable[[], str]) -> None:
+    secret = make_secret()
     assert Settings.from_env({**BASE, "JWT_SECRET": secret}).auth.jwt_secret == secret
 
 

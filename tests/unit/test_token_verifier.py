@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -87,19 +88,23 @@ async def test_a_token_signed_by_another_key_has_a_bad_signature() -> None:
     assert "bad signature" in await reason_for(verifier, sign(claims(), ed25519_key(), "EdDSA"))
 
 
+# The claims are made when the test runs, not at collection: `claims()` stamps the current time,
+# and a suite that takes longer than a token's lifetime to reach these would test expiry instead.
 @pytest.mark.parametrize(
-    ("payload", "reason"),
+    ("make_payload", "reason"),
     [
-        (claims(ttl_s=-3600), "expired"),
-        (claims(nbf=claims()["iat"] + 3600), "not valid yet"),
-        ({"sub": "alice"}, "missing claim 'exp'"),
-        ({k: v for k, v in claims().items() if k != "sub"}, "missing claim 'sub'"),
-        (claims(sub=""), "no usable subject"),
-        (claims(sub=42), "invalid"),
+        (lambda: claims(ttl_s=-3600), "expired"),
+        (lambda: claims(nbf=claims()["iat"] + 3600), "not valid yet"),
+        (lambda: {"sub": "alice"}, "missing claim 'exp'"),
+        (lambda: {k: v for k, v in claims().items() if k != "sub"}, "missing claim 'sub'"),
+        (lambda: claims(sub=""), "no usable subject"),
+        (lambda: claims(sub=42), "invalid"),
     ],
 )
-async def test_claims_are_checked(payload: dict[str, object], reason: str) -> None:
-    assert reason in await reason_for(hs256_verifier(), sign(payload, SECRET, "HS256"))
+async def test_claims_are_checked(
+    make_payload: Callable[[], dict[str, object]], reason: str
+) -> None:
+    assert reason in await reason_for(hs256_verifier(), sign(make_payload(), SECRET, "HS256"))
 
 
 async def test_audience_and_issuer_are_checked_when_configured() -> None:
