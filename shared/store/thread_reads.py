@@ -57,10 +57,9 @@ class ThreadReads:
             if known_seq == seq:
                 self.items[position] = (seq, item)
                 return
+        # (A complete view knows every seq, so an unknown one there is always a new item.)
         if not self.items or seq > self.items[-1][0]:
             self.items.append((seq, item))
-        elif self.complete:  # cannot happen (a complete view knows every seq); stay correct
-            self.items = sorted([*self.items, (seq, item)], key=lambda pair: pair[0])
 
     def item_deleted(self, thread_id: str, item_id: str) -> None:
         if thread_id == self.thread_id:

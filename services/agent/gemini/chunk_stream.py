@@ -54,7 +54,10 @@ class ChunkStream(openai.AsyncStream[ChatCompletionChunk]):
                 if ended and not done:
                     reader.result()  # a failure to read; else the body ended without [DONE]
                     return
-            await reader  # the rest of the body, so the connection can be reused
+            # The rest of the body, so the connection can be reused; the answer is whole, so a
+            # failure to read that rest only costs the connection.
+            with contextlib.suppress(openai.APIError):
+                await reader
         finally:
             if not reader.done():
                 reader.cancel()
