@@ -38,9 +38,10 @@ new MutationObserver((records) => {
 def thinking_system(
     backends: Backends, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
-    with running_system(
-        backends, tmp_path_factory, "browser-thoughts", {"GEMINI_INCLUDE_THOUGHTS": "true"}
-    ) as running:
+    # Paced: a thought sent in one burst reaches the worker as one joined chunk and shows whole;
+    # at 40 words a second it arrives in steps, and the page must show it growing.
+    settings = {"GEMINI_INCLUDE_THOUGHTS": "true", "EMULATOR_TOKENS_PER_S": "40"}
+    with running_system(backends, tmp_path_factory, "browser-thoughts", settings) as running:
         yield running
 
 

@@ -101,6 +101,7 @@ async def test_cli_behaviour_switches_from_env_and_flags() -> None:
         "empty_tool_call_ids": False,
         "usage": "final_only",
         "require_signatures": False,
+        "check_tool_schemas": True,
     }
 
 
