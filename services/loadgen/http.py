@@ -99,9 +99,9 @@ class Response:
 class Connection:
     """A keep-alive connection to one origin, reopened when the server has closed it."""
 
-    def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self._origin = Origin.of(url)
-        self._ssl = ssl_context or (ssl.create_default_context() if self._origin.tls else None)
+        self._ssl = ssl.create_default_context() if self._origin.tls else None
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self._response: Response | None = None
 
@@ -163,9 +163,10 @@ class Connection:
         await writer.drain()
         status_line = await reader.readuntil(b"\r\n")
         version, _, rest = status_line.decode("latin-1").partition(" ")
-        if not version.startswith("HTTP/1."):
+        code = rest.split(" ", 1)[0]
+        if not version.startswith("HTTP/1.") or not code.isdigit():
             raise ProtocolError(f"unexpected status line {status_line[:80]!r}")
-        status = int(rest.split(" ", 1)[0])
+        status = int(code)
         headers: dict[str, str] = {}
         while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
             name, _, value = line.decode("latin-1").partition(":")

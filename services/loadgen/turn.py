@@ -126,7 +126,7 @@ async def run_turn(
         sample.error = "timeout"
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError) as exc:
         sample.error = f"connection: {type(exc).__name__}"
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):  # JSON and UTF-8 errors are ValueErrors
         sample.error = "invalid stream: malformed event"
     finally:
         sample.turn_ms = (time.perf_counter() - sent) * 1000
