@@ -20,11 +20,10 @@ from redis.asyncio import Redis
 
 from services.agent.liveness import beat_forever
 from services.agent.running_turns import RunningTurns
-from shared.turns import keys
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
 from shared.turns.holds import TurnHolds
-from shared.turns.messages import Turn
-from shared.turns.queue import decode_job, job_key
+from shared.turns.messages import Turn, decode_turn
+from shared.turns.queue import pop_turn
 from shared.workers.registry import WorkerRegistry, new_worker_id
 
 DELTA = b"word "
@@ -78,14 +77,10 @@ async def serve(redis_url: str, deltas: int) -> None:
     answering: set[asyncio.Task[None]] = set()
     try:
         while True:
-            popped = await redis.bzpopmin(keys.TURN_QUEUE, timeout=1)
-            if popped is None:
+            payload = await pop_turn(redis, timeout_s=1)
+            if payload is None:
                 continue
-            job_id = popped[1].decode()
-            job = await redis.get(job_key(job_id))
-            if job is None:
-                continue
-            task = asyncio.create_task(answer(log, holds, decode_job(job), deltas))
+            task = asyncio.create_task(answer(log, holds, decode_turn(payload), deltas))
             answering.add(task)
             task.add_done_callback(answering.discard)
     finally:

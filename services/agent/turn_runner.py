@@ -37,9 +37,8 @@ INTERRUPTED_MESSAGE = "The assistant was interrupted. Please try again."
 FAILED_MESSAGE = "Something went wrong while answering. Please try again."
 NOT_FOUND_MESSAGE = "That conversation or message no longer exists."
 NOT_APPLICABLE_MESSAGE = "This request does not fit the conversation as it is now"
-CLAIM_MARGIN_S = 120
-"""A turn's claim outlives the turn by this much: longer than arq takes to redeliver the job of a
-dead worker (its job timeout, the turn timeout + 30 s, plus 10 s)."""
+LOG_CLOSE_MARGIN_S = 60
+"""Time a turn may take after its timeout to record its end and close its log."""
 
 
 class TurnRunner:
@@ -69,24 +68,19 @@ class TurnRunner:
         self._coalesce_s = coalesce_s
 
     async def run(self, turn: Turn) -> None:
-        # arq may deliver a job twice; only the first delivery runs the turn. (One round trip
-        # for the claim and the cancel mark: this is on the way to the first token.)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(
-                keys.turn_claim(turn.turn_id),
-                b"1",
-                nx=True,
-                ex=int(self._turn_timeout_s) + CLAIM_MARGIN_S,
-            )
-            pipe.exists(keys.turn_cancelled(turn.turn_id))
-            claimed, cancelled = await pipe.execute()
-        if not claimed:
-            logger.warning("turn %s was already run; skipping the duplicate", turn.turn_id)
-            return
+        # A turn its gateway gave up on (its client left, or no worker took it in time) is
+        # marked: not run for nobody. (A popped turn is this worker's alone: no claim needed.)
+        cancelled = await self._redis.exists(keys.turn_cancelled(turn.turn_id))
         wait_ms = int(time.time() * 1000) - turn.enqueued_at_ms
         log = _Log(
             TurnEventWriter(
-                self._log, turn.turn_id, channel=turn.news_channel, coalesce_s=self._coalesce_s
+                self._log,
+                turn.turn_id,
+                channel=turn.news_channel,
+                coalesce_s=self._coalesce_s,
+                linger_s=self._coalesce_s,
+                # The turn ends within its timeout, and its log is read for a while after.
+                expire_s=int(self._turn_timeout_s) + LOG_CLOSE_MARGIN_S + keys.EVENT_LOG_TTL_S,
             )
         )
         status: TurnStatus = "cancelled"
@@ -215,6 +209,9 @@ class TurnRunner:
         # The slot was leased at admission: renewed three times a lease, not at every beat.
         slot_due = time.monotonic() + self._slot_lease_s / 3
         while True:
+            # The admission took the lock for longer than a turn waits in the queue plus the
+            # liveness limit: the first renewal is due one beat from now, not at the start.
+            await asyncio.sleep(self._heartbeat_interval_s)
             renew_slot = time.monotonic() >= slot_due
             if renew_slot:
                 slot_due = time.monotonic() + self._slot_lease_s / 3
@@ -229,7 +226,6 @@ class TurnRunner:
                     logger.warning("turn %s no longer holds its thread's lock", turn.turn_id)
             except RedisError as exc:
                 logger.warning("turn %s: heartbeat failed: %s", turn.turn_id, exc)
-            await asyncio.sleep(self._heartbeat_interval_s)
             with contextlib.suppress(RedisError):
                 await log.append("heartbeat")
 

@@ -1,14 +1,15 @@
-"""The arq worker that pulls turns off the queue.
+"""The worker process: arq's worker (start-up, signals, draining, health key) around our turn
+queue (`shared.turns.queue`) instead of arq's job format.
 
-arq polls its queue every `poll_delay` (0.5 s by default), which would be added to every answer's
-time to first token. Instead the worker polls with no delay and, between polls, blocks on a wake-up
-list the gateway pushes to after each enqueue (BLPOP, bounded by `idle_poll_s`): an idle worker
-starts a queued turn within a Redis round trip or two, and an idle worker costs one blocking call
-per `idle_poll_s` rather than a busy loop.
+The poll loop takes turns one blocking pop at a time, bounded by `idle_poll_s`: an idle worker
+starts a queued turn within a Redis round trip, and costs one blocking call per `idle_poll_s`
+rather than a busy loop. It pops only while it has room, so a turn it cannot start stays queued
+for a worker that can.
 
 arq's loop stops the process at the first Redis error; ours waits and retries instead, so a worker
 outlives a Redis restart. On SIGTERM the worker leaves the registry of live workers, takes no new
-turns and gives running ones `WORKER_DRAIN_S` to finish (arq's `job_completion_wait`).
+turns and gives running ones `WORKER_DRAIN_S` to finish (arq's `job_completion_wait`); a turn it
+popped but had not started goes back to the queue.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import asyncio
 import contextlib
 import logging
 import math
+from datetime import datetime
+from functools import partial
 from signal import Signals
+from time import time
 from typing import Any
 
+import msgspec
 from arq.connections import RedisSettings as ArqRedisSettings
-from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
@@ -29,8 +33,8 @@ from services.agent.runtime import WorkerRuntime, open_runtime
 from shared.observability.log_context import log_context
 from shared.settings import Settings
 from shared.turns import keys
-from shared.turns.messages import decode_turn
-from shared.turns.queue import JobClaim
+from shared.turns.messages import Turn, decode_turn
+from shared.turns.queue import give_back, pop_turn
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,8 @@ REDIS_RETRY_S = 0.5
 """Pause between attempts to reach Redis while it is down."""
 
 
-async def run_turn(ctx: dict[str, Any], payload: bytes) -> None:
+async def run_turn(ctx: dict[str, Any], turn: Turn) -> None:
     runtime: WorkerRuntime = ctx["runtime"]
-    turn = decode_turn(payload)
     with log_context(turn_id=turn.turn_id, user_id=turn.user_id), runtime.tracing.running(turn):
         await runtime.runner.run(turn)
 
@@ -66,19 +69,14 @@ class TurnWorker(Worker):
                 func(
                     run_turn,
                     name=keys.RUN_TURN_JOB,
-                    # A turn is not retried by arq: a rerun would repeat tool calls (two tasks
-                    # instead of one). A lost turn is reported to the user, who may retry it.
-                    max_tries=1,
                     # Longer than our own turn timeout, so ours fires first and tells the user.
                     timeout=worker.turn_timeout_s + 30,
-                    keep_result=0,
                 )
             ],
             queue_name=keys.TURN_QUEUE,
             redis_settings=ArqRedisSettings.from_dsn(settings.redis.url),
             max_jobs=worker.max_concurrent_turns,
             poll_delay=0,
-            keep_result=0,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
             ctx={"settings": settings},
@@ -86,45 +84,78 @@ class TurnWorker(Worker):
             **kwargs,
         )
         self.idle_poll_s = worker.idle_poll_s
-        self._claim: JobClaim | None = None
 
     async def _poll_iteration(self) -> None:
         try:
-            await super()._poll_iteration()
-            if not self.allow_pick_jobs:  # draining: nothing to wait for
+            if self.allow_pick_jobs:
+                await self._take_turns()
+            else:  # draining: nothing to take
                 await asyncio.sleep(self.idle_poll_s)
-                return
-            # Wait for the next enqueue (or the idle bound) instead of a fixed poll delay.
-            # (A raw command: redis-py's typing of BLPOP wants whole seconds; Redis takes
-            # fractions.)
-            await self.pool.execute_command("BLPOP", keys.WORKER_WAKEUP, self.idle_poll_s)  # type: ignore[no-untyped-call]
+            await self.heart_beat()
         except RedisError as exc:
             # redis-py reconnects on the next command; running turns fail on their own.
             logger.warning("Redis unavailable (%s); retrying in %.1fs", exc, REDIS_RETRY_S)
             await asyncio.sleep(REDIS_RETRY_S)
 
-    async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """arq's `start_jobs`, with each job claimed in one script instead of four round trips
-        (WATCH, EXISTS, ZSCORE, MULTI/EXEC): this is on the way to every answer's first token."""
-        if self._claim is None:
-            self._claim = JobClaim(self.pool, self.queue_name)
-        for job_id_b in job_ids:
-            await self.sem.acquire()
-            if self.job_counter >= self.max_jobs:
-                self.sem.release()
-                return
-            self.job_counter += 1
-            job_id = job_id_b.decode()
-            score = await self._claim.claim(
-                job_id, timestamp_ms(), int(self.in_progress_timeout_s * 1000)
+    async def _take_turns(self) -> None:
+        room = self.max_jobs - len(self.tasks)
+        if room <= 0:  # full: wait for a turn to end (or the idle bound, to record health)
+            await asyncio.wait(
+                list(self.tasks.values()),
+                timeout=self.idle_poll_s,
+                return_when=asyncio.FIRST_COMPLETED,
             )
-            if score is None:  # taken by another worker, finished, or not due yet
-                self.job_counter -= 1
-                self.sem.release()
-                continue
-            task = self.loop.create_task(self.run_job(job_id, score))
-            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
-            self.tasks[job_id] = task
+            return
+        payload = await pop_turn(self.pool, self.idle_poll_s)
+        if payload is None:
+            return
+        if not self.allow_pick_jobs:  # SIGTERM came while we waited: another worker runs it
+            await give_back(self.pool, payload)
+            return
+        try:
+            turn = decode_turn(payload)
+        except msgspec.DecodeError:
+            logger.error("dropped a queued entry that is not a turn: %r", payload[:80])
+            return
+        task = self.loop.create_task(self._run(turn))
+        self.tasks[turn.turn_id] = task
+        task.add_done_callback(partial(self._forget, turn.turn_id))
+
+    def _forget(self, turn_id: str, _: asyncio.Task[None]) -> None:
+        self.tasks.pop(turn_id, None)  # room for another turn at once
+
+    async def _run(self, turn: Turn) -> None:
+        """Run one turn as arq would run its job: within the function's timeout, its failure
+        logged and counted, never raised into the poll loop."""
+        function = self.functions[keys.RUN_TURN_JOB]
+        try:
+            async with asyncio.timeout(function.timeout_s):
+                await function.coroutine(self.ctx, turn)
+        except asyncio.CancelledError:
+            self.jobs_failed += 1
+            raise
+        except Exception:
+            self.jobs_failed += 1
+            logger.exception("turn %s failed in its worker", turn.turn_id)
+        else:
+            self.jobs_complete += 1
+
+    async def record_health(self) -> None:
+        """arq's health record (`arq --check`), with the queue read as the list it is."""
+        now_s = time()
+        if now_s - self._last_health_check < self.health_check_interval:
+            return
+        self._last_health_check = now_s
+        ongoing = sum(not task.done() for task in self.tasks.values())
+        queued = await self.pool.llen(self.queue_name)  # type: ignore[misc]
+        info = (
+            f"{datetime.now():%b-%d %H:%M:%S} j_complete={self.jobs_complete} "
+            f"j_failed={self.jobs_failed} j_retried={self.jobs_retried} j_ongoing={ongoing} "
+            f"queued={queued}"
+        )
+        await self.pool.psetex(
+            self.health_check_key, int((self.health_check_interval + 1) * 1000), info.encode()
+        )
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         super().handle_sig_wait_for_completion(signum)

@@ -118,7 +118,12 @@ async def open_resources(
         turns = TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s)
         holds = TurnHolds(redis)
         admission = TurnAdmission(
-            settings, holds, WorkerRegistry(redis, settings.worker.liveness_ttl_s), draining
+            settings,
+            holds,
+            WorkerRegistry(redis, settings.worker.liveness_ttl_s),
+            draining,
+            turns,
+            notifier.channel,
         )
         yield GatewayResources(
             settings=settings,

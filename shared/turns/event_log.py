@@ -14,7 +14,6 @@ field `b`: several, in order): a flush costs one XADD and one PUBLISH.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,19 +58,19 @@ class TurnEventLog:
         turn_id: str,
         events: Sequence[TurnEvent],
         *,
-        refresh_ttl: bool = True,
+        expire_s: int | None = keys.EVENT_LOG_TTL_S,
         channel: str | None = None,
     ) -> None:
         """Append `events` in order as one entry, in one round trip, with one announcement on
-        `channel` (default: the shared one); `refresh_ttl` restarts the log's expiry (see
-        `TurnEventWriter` for when it may be skipped)."""
+        `channel` (default: the shared one); `expire_s` (None: leave it) sets the log's expiry
+        (see `TurnEventWriter` for when it is set)."""
         key = keys.turn_events(turn_id)
         encoded = [encode_event(event) for event in events]
         fields = {FIELD: encoded[0]} if len(encoded) == 1 else {BATCH_FIELD: encode_events(encoded)}
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(key, fields, maxlen=keys.EVENT_LOG_MAX_LEN)  # type: ignore[arg-type]
-            if refresh_ttl:
-                pipe.expire(key, keys.EVENT_LOG_TTL_S)
+            if expire_s is not None:
+                pipe.expire(key, expire_s)
             pipe.publish(channel or keys.TURN_EVENTS_CHANNEL, encode_news(turn_id, encoded))
             await pipe.execute()
 
@@ -90,12 +89,14 @@ class TurnEventLog:
         events: list[tuple[str, TurnEvent]] = []
         for entry_id, fields in entries:
             entry = _as_str(entry_id)
-            single = fields.get(FIELD)
-            if single is not None:
-                events.append((entry, decode_event(single)))
-            else:
-                events.extend((entry, event) for event in decode_events(fields[BATCH_FIELD]))
+            events.extend((entry, event) for event in entry_events(fields))
         return LogPage(events, full=len(entries) >= count)
+
+
+def entry_events(fields: dict[bytes, bytes]) -> list[TurnEvent]:
+    """The events of one stream entry (its fields as Redis returns them), in order."""
+    single = fields.get(FIELD)
+    return [decode_event(single)] if single is not None else decode_events(fields[BATCH_FIELD])
 
 
 def _as_str(value: bytes | str) -> str:
@@ -103,26 +104,25 @@ def _as_str(value: bytes | str) -> str:
 
 
 class TurnEventWriter:
-    """One turn's producer: numbers its entries and appends them in order, batching the ones that
-    arrive while a write is in flight, and (with `coalesce_s`) merging text deltas.
+    """One turn's producer: numbers its entries and appends them in order, few at a time.
 
-    The first event goes out at once; during a burst (a fast model, many deltas) the next write
-    carries everything queued meanwhile, so Redis sees one round trip (one XADD, one PUBLISH)
-    and the gateway one announcement per batch instead of per delta. A failed write is raised by
-    the next `append` or by `flush`.
+    What is urgent goes out at once: the first words of each message part (`append_text_delta`),
+    the turn's `end`, and whatever is queued when one of them is written. Anything else (the
+    `started` mark, heartbeats, chatkit's events around the answer) waits up to `linger_s` for
+    company, so the events that come within a few milliseconds of each other (the user's message
+    stored, the answer's end) travel as one entry: one XADD and one PUBLISH for Redis, one
+    announcement for the gateway. Nothing waits longer than `linger_s`, and nothing is reordered.
+    While a write is in flight, everything queued meanwhile goes with the next one. A failed
+    write is raised by the next `append` or by `flush`.
 
-    Text deltas (`append_text_delta`): the first of each message part goes out at once; each
-    later one is held up to `coalesce_s`, and the deltas of the same part that arrive meanwhile
-    join it, so they travel as one ChatKit event. Any other event, and `flush`, send the held
-    delta first: nothing is reordered, and nothing waits longer than `coalesce_s`.
+    Text deltas: each one after the first of its part is held up to `coalesce_s`, and the deltas
+    of the same part that arrive meanwhile join it, so they travel as one ChatKit event. Any
+    other event, and `flush`, send the held delta first.
 
-    The log's expiry is restarted by the first write, by the one carrying `end`, and otherwise at
-    most every `TTL_REFRESH_S`, not by every write: an EXPIRE per delta would be a third of the
-    commands a turn sends to Redis. A log whose worker died still lives at least
-    `EVENT_LOG_TTL_S - TTL_REFRESH_S` after its last entry.
+    The log's expiry is set once, by the first write, to `expire_s`: the longest the turn can
+    live plus `keys.EVENT_LOG_TTL_S` (an EXPIRE per write would be a third of the commands a
+    turn sends to Redis).
     """
-
-    TTL_REFRESH_S = 30.0
 
     MAX_PENDING = 512
     """Beyond this many unwritten entries, `append` waits for the writes (back-pressure)."""
@@ -134,15 +134,19 @@ class TurnEventWriter:
         *,
         channel: str | None = None,
         coalesce_s: float = 0.0,
+        linger_s: float = 0.0,
+        expire_s: int = keys.EVENT_LOG_TTL_S,
     ) -> None:
         self._log = log
         self._turn_id = turn_id
         self._channel = channel
         self._coalesce_s = coalesce_s
+        self._linger_s = linger_s
+        self._expire_s: int | None = expire_s
         self._seq = 0
         self._pending: list[TurnEvent] = []
         self._writing: asyncio.Task[None] | None = None
-        self._ttl_refreshed_at: float | None = None
+        self._linger_timer: asyncio.TimerHandle | None = None
         self._held: TextDelta | None = None
         self._held_parts: list[str] = []
         self._release_timer: asyncio.TimerHandle | None = None
@@ -151,7 +155,10 @@ class TurnEventWriter:
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
         self._release_held()
         self._queue(kind, data)
-        await self._write_soon()
+        if kind == "end" or self._linger_s <= 0 or len(self._pending) >= self.MAX_PENDING:
+            await self._write_soon()
+        else:
+            self._linger()
 
     async def append_text_delta(self, delta: TextDelta) -> None:
         """Append a text delta, merged with the ones around it (see the class)."""
@@ -184,6 +191,19 @@ class TurnEventWriter:
     def _queue(self, kind: TurnEventKind, data: bytes) -> None:
         self._seq += 1
         self._pending.append(TurnEvent(seq=self._seq, kind=kind, data=data))
+
+    def _linger(self) -> None:
+        """Write what is pending within `linger_s`, unless something urgent takes it first."""
+        if self._writing is not None and not self._writing.done():
+            return  # the write in flight takes it next
+        if self._linger_timer is None:
+            self._linger_timer = asyncio.get_running_loop().call_later(
+                self._linger_s, self._linger_over
+            )
+
+    def _linger_over(self) -> None:
+        self._linger_timer = None
+        self._start_writing()
 
     def _release_held(self) -> None:
         """Queue the held delta (with what joined it) after everything queued before it."""
@@ -221,16 +241,12 @@ class TurnEventWriter:
             await self.flush()
 
     async def _write_pending(self) -> None:
+        if self._linger_timer is not None:  # this write takes what was lingering
+            self._linger_timer.cancel()
+            self._linger_timer = None
         while self._pending:
             batch, self._pending = self._pending, []
-            now = time.monotonic()
-            refresh = (
-                self._ttl_refreshed_at is None
-                or now - self._ttl_refreshed_at >= self.TTL_REFRESH_S
-                or batch[-1].kind == "end"
-            )
             await self._log.append_many(
-                self._turn_id, batch, refresh_ttl=refresh, channel=self._channel
+                self._turn_id, batch, expire_s=self._expire_s, channel=self._channel
             )
-            if refresh:
-                self._ttl_refreshed_at = now
+            self._expire_s = None

@@ -3,7 +3,8 @@ time per thread, across every gateway and worker) and its author's stream slot (
 of turns streaming or running per user). Both are taken, kept and given back here only.
 
 - Taken by the gateway's admission, in one script with the checks that decide whether the turn
-  may be queued at all (`take`), or, while a turn waits for its thread, by `take_thread`.
+  may be queued at all and with the queueing itself (`take`), or, while a turn waits for its
+  thread, by `take_thread`.
 - Kept alive by the worker's heartbeat while the turn runs (`renew`): a turn whose client left
   (`ON_DISCONNECT=continue`) still holds its slot until its end.
 - Given back by whoever ends the turn (`release`): the worker at the turn's end, the gateway for
@@ -22,27 +23,29 @@ from typing import Final, Literal
 from redis.asyncio import Redis
 
 from shared.turns import keys
+from shared.turns.queue import QueuedTurn, enqueue_lua
 
 _NOW_MS: Final = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: the user's slots, the day's message counter, live workers, the queue, the thread's lock.
-# ARGV: slot limit, slot lease ms, turn id, message limit (0: the turn uses none), counter TTL s,
-# oldest live heartbeat (epoch s), max queue depth, lock ms, has a thread (1/0), wait for it (1/0).
-# Everything is checked before anything is taken: a refusal takes nothing.
+# KEYS: the user's slots, the day's message counter, live workers, the queue, the thread's lock,
+# the turn's owner record. ARGV: slot limit, slot lease ms, turn id, message limit (0: the turn uses
+# none), counter TTL s, oldest live heartbeat (epoch s), max queue depth, lock ms, has a thread
+# (1/0), wait for it (1/0), queue it (1/0), its origin, the origin's TTL s, the encoded turn.
+# Everything is checked before anything is taken: a refusal takes nothing. Slots whose lease ran
+# out (their holder died) are not counted; the set expires with the last lease.
 _TAKE: Final = (
     _NOW_MS
     + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 'streams' end
+if redis.call('ZCOUNT', KEYS[1], now, '+inf') >= tonumber(ARGV[1]) then return 'streams' end
 local counted = tonumber(ARGV[4]) > 0
 if counted and tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[4]) then
   return 'daily_quota'
 end
 if redis.call('ZCOUNT', KEYS[3], ARGV[6], '+inf') == 0 then return 'no_worker' end
-if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[7]) then return 'queue_full' end
+if redis.call('LLEN', KEYS[4]) >= tonumber(ARGV[7]) then return 'queue_full' end
 local thread = 'none'
 if ARGV[9] == '1' then
   if redis.call('SET', KEYS[5], ARGV[3], 'NX', 'PX', ARGV[8]) then
@@ -56,6 +59,11 @@ end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if counted and redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
+if ARGV[11] == '1' and thread ~= 'wait' then
+  """
+    + enqueue_lua("KEYS[6]", "KEYS[4]", "ARGV[12]", "ARGV[13]", "ARGV[14]")
+    + """
+end
 return thread
 """
 )
@@ -98,7 +106,8 @@ TakeResult = Literal[
 ]
 """`taken`: everything, the thread's lock included; `wait`: everything but the lock, which another
 turn holds (the caller waits for it with `take_thread`); `none`: everything, the turn has no
-thread yet. Anything else names the first check that failed, and nothing was taken."""
+thread yet. With `taken` and `none` the turn was also queued, when `take` was asked to. Anything
+else names the first check that failed, and nothing was taken or queued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +140,10 @@ class TurnHolds:
         live_since_s: float,
         limits: TurnLimits,
         wait_for_thread: bool,
+        queue: QueuedTurn | None = None,
     ) -> TakeResult:
-        """Check and take what a new turn needs, in one round trip (see `TakeResult`)."""
+        """Check and take what a new turn needs, in one round trip (see `TakeResult`), and
+        queue the turn (`queue`) in the same call unless it must wait for its thread."""
         result: bytes = await self._take(
             keys=[
                 keys.open_streams(user_id),
@@ -140,6 +151,7 @@ class TurnHolds:
                 workers_key,
                 keys.TURN_QUEUE,
                 keys.thread_turn(thread_id or ""),
+                keys.turn_owner(turn_id),
             ],
             args=[
                 limits.streams_per_user,
@@ -152,6 +164,10 @@ class TurnHolds:
                 _ms(limits.lock_ttl_s),
                 1 if thread_id is not None else 0,
                 1 if wait_for_thread else 0,
+                1 if queue is not None else 0,
+                queue.origin if queue is not None else b"",
+                queue.owner_ttl_s if queue is not None else 0,
+                queue.payload if queue is not None else b"",
             ],
         )
         return result.decode()  # type: ignore[return-value]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 PREFIX = "taskchat"
 
-TURN_QUEUE = f"{PREFIX}:turns"
-"""arq queue (a sorted set) holding turns waiting for a worker."""
+TURN_QUEUE = f"{PREFIX}:turn-queue"
+"""List of the turns waiting for a worker (each an encoded `Turn`): gateways push on the left,
+workers pop from the right, so the oldest goes first and each is taken by exactly one worker.
+(Not arq's sorted set of job ids with each job under its own key: that format cost a turn 19 Redis
+commands between gateway and worker; this one costs two.)"""
 
 RUN_TURN_JOB = "run_turn"
-"""Name of the arq job function that runs one turn."""
-
-WORKER_WAKEUP = f"{PREFIX}:turns:wakeup"
-"""List a gateway pushes to after each enqueue; idle workers BLPOP it instead of sleeping."""
-WORKER_WAKEUP_MAX_LEN = 64
-"""Wake-ups beyond this are useless: one wake-up makes a worker read the whole queue."""
+"""Name of the worker's job function that runs one turn."""
 
 TURN_EVENTS_CHANNEL = f"{PREFIX}:turns:events"
 """Pub/sub channel on which a worker publishes what it appended to a turn's events (`TurnNews`)
@@ -33,21 +31,16 @@ TURN_CANCEL_CHANNEL = f"{PREFIX}:turns:cancel"
 EVENT_LOG_MAX_LEN = 20_000
 """Cap on entries in one turn's event log (a very long answer is about 2,000 deltas)."""
 EVENT_LOG_TTL_S = 300
-"""A turn's events stay readable this long after its end (a client reconnecting with
-`Last-Event-ID` re-joins within it), then expire; a turn whose worker died keeps them at least
-this long less `TurnEventWriter.TTL_REFRESH_S` after its last event. (A turn's claim is kept
-longer: see `CLAIM_MARGIN_S` in services/agent/turn_runner.py.)"""
+"""A turn's events stay readable at least this long after its end (a client reconnecting with
+`Last-Event-ID` re-joins within it), then expire. The expiry is set once, by the turn's first
+write, to the longest a turn can live plus this (see `TurnEventWriter`), so a log whose worker
+died expires on its own too."""
 CANCEL_MARK_TTL_S = 3_600
 
 
 def turn_events(turn_id: str) -> str:
     """Redis Stream with the turn's events in order: one producer (the worker), any readers."""
     return f"{PREFIX}:turn:{turn_id}:events"
-
-
-def turn_claim(turn_id: str) -> str:
-    """Set once by the first worker that runs the turn, so a redelivered job is not run twice."""
-    return f"{PREFIX}:turn:{turn_id}:claim"
 
 
 def turn_cancelled(turn_id: str) -> str:

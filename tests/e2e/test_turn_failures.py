@@ -15,8 +15,7 @@ import redis
 from services.chatkit_client.client import ChatKitClient
 from services.chatkit_client.requests import threads_create
 from shared.turns import keys
-from shared.turns.event_log import FIELD
-from shared.turns.messages import decode_event
+from shared.turns.event_log import entry_events
 from shared.workers.registry import WORKERS, WorkerStatus
 from tests.conftest import Backends
 from tests.e2e.conftest import System, running_system
@@ -59,7 +58,7 @@ def remaining_events(lines: Iterator[str]) -> list[dict[str, Any]]:
 def turn_log_kinds(system: System, turn_id: str) -> list[str]:
     client = redis.Redis.from_url(system.env["REDIS_URL"])
     entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(keys.turn_events(turn_id))  # type: ignore[assignment]
-    return [decode_event(fields[FIELD]).kind for _, fields in entries]
+    return [event.kind for _, fields in entries for event in entry_events(fields)]
 
 
 def wait_for(predicate: Any, timeout_s: float = 10) -> None:
@@ -110,7 +109,7 @@ def test_no_live_worker_is_an_immediate_retryable_error(system: System) -> None:
     system.service("worker-1").stop()
     system.processes.running.remove(system.service("worker-1"))
     queue = redis.Redis.from_url(system.env["REDIS_URL"])
-    queued_before = queue.zcard(keys.TURN_QUEUE)
+    queued_before = queue.llen(keys.TURN_QUEUE)
     try:
         client = ChatKitClient(system.gateway_url, system.token("lonely"))
         try:
@@ -124,7 +123,7 @@ def test_no_live_worker_is_an_immediate_retryable_error(system: System) -> None:
         assert "not available" in turn.raw_events[0]["message"]
         assert answered_after_s < 2, answered_after_s  # not the 3 s start timeout
         # Nothing was queued for a worker that starts later to run unasked.
-        assert queue.zcard(keys.TURN_QUEUE) == queued_before
+        assert queue.llen(keys.TURN_QUEUE) == queued_before
     finally:
         queue.close()
         system.start_worker("worker-1")
@@ -172,9 +171,14 @@ def test_client_disconnect_cancels_the_running_turn(system: System) -> None:
 
 
 def test_a_queue_deeper_than_its_limit_refuses_new_turns_at_once(system: System) -> None:
+    # Only a wedged worker is live, so the backlog stays queued (a real one would take it).
+    system.service("worker-1").stop()
+    system.processes.running.remove(system.service("worker-1"))
     queue = redis.Redis.from_url(system.env["REDIS_URL"])
-    backlog = {f"backlog-{n}": time.time() * 1000 + 3_600_000 for n in range(5)}  # not yet due
-    queue.zadd(keys.TURN_QUEUE, backlog)
+    wedged = WorkerStatus("wedged", "host", 1, time.time(), 0, 1, time.time() + 60)
+    queue.zadd(WORKERS, {wedged.worker_id: wedged.beat_at})
+    backlog = [f"backlog-{n}" for n in range(5)]
+    queue.lpush(keys.TURN_QUEUE, *backlog)
     try:
         client = ChatKitClient(system.gateway_url, system.token("latecomer"))
         try:
@@ -183,6 +187,10 @@ def test_a_queue_deeper_than_its_limit_refuses_new_turns_at_once(system: System)
             client.close()
         assert [e["type"] for e in turn.raw_events] == ["error"], turn.raw_events
         assert "busy" in turn.raw_events[0]["message"] and turn.raw_events[0]["allow_retry"]
+        assert queue.llen(keys.TURN_QUEUE) == len(backlog)  # the refused turn was not queued
     finally:
-        queue.zrem(keys.TURN_QUEUE, *backlog)
+        for entry in backlog:
+            queue.lrem(keys.TURN_QUEUE, 0, entry)
+        queue.zrem(WORKERS, wedged.worker_id)
         queue.close()
+        system.start_worker("worker-1")

@@ -6,18 +6,16 @@ from __future__ import annotations
 import time
 
 import msgspec
-from arq.connections import ArqRedis
-from arq.jobs import Job
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from redis.asyncio import Redis
 
 from shared.observability.tracing import TurnTracing, build_tracing
 from shared.settings import ObservabilitySettings
-from shared.turns import keys
 from shared.turns.messages import Turn, decode_turn
-from shared.turns.queue import TurnQueue
+from shared.turns.queue import TurnQueue, pop_turn
 
 
 def in_memory_tracing() -> tuple[TurnTracing, InMemorySpanExporter]:
@@ -30,7 +28,7 @@ def in_memory_tracing() -> tuple[TurnTracing, InMemorySpanExporter]:
 async def test_worker_span_continues_the_gateway_trace(redis_url: str) -> None:
     gateway_tracing, gateway_spans = in_memory_tracing()
     worker_tracing, worker_spans = in_memory_tracing()  # another process: its own provider
-    redis = ArqRedis.from_url(redis_url)
+    redis = Redis.from_url(redis_url)
     try:
         await redis.flushdb()
         with gateway_tracing.enqueueing("turn-1") as traceparent:
@@ -43,10 +41,10 @@ async def test_worker_span_continues_the_gateway_trace(redis_url: str) -> None:
             )
             await TurnQueue(redis, turn_timeout_s=60).enqueue(sent)
 
-        # What a worker gets: the job's argument, read back from Redis.
-        info = await Job("turn-1", redis, _queue_name=keys.TURN_QUEUE).info()
-        assert info is not None
-        received = decode_turn(info.args[0])
+        # What a worker gets: the turn, popped from the queue.
+        popped = await pop_turn(redis, timeout_s=0.1)
+        assert popped is not None
+        received = decode_turn(popped)
         with worker_tracing.running(received):
             pass
     finally:

@@ -110,20 +110,44 @@ async def test_a_failed_write_is_raised_to_the_writer(
         raise AssertionError("the failed write was not raised")
 
 
-async def test_the_log_expiry_is_set_first_and_restarted_by_the_end_not_by_each_write(
+async def test_the_log_expiry_is_set_by_the_first_write_alone(
     redis_client: redis_asyncio.Redis,
 ) -> None:
     key = keys.turn_events("turn-ttl")
-    writer = TurnEventWriter(TurnEventLog(redis_client), "turn-ttl")
+    writer = TurnEventWriter(TurnEventLog(redis_client), "turn-ttl", expire_s=500)
     await writer.append("started")
     await writer.flush()
-    assert 0 < await redis_client.ttl(key) <= keys.EVENT_LOG_TTL_S
+    assert 495 < await redis_client.ttl(key) <= 500
 
-    await redis_client.expire(key, 10 * keys.EVENT_LOG_TTL_S)  # tells a later EXPIRE apart
+    await redis_client.expire(key, 10_000)  # tells a later EXPIRE apart
     await writer.append("event", b"{}")
-    await writer.flush()
-    assert await redis_client.ttl(key) > keys.EVENT_LOG_TTL_S  # a delta costs no EXPIRE
-
     await writer.append("end")
     await writer.flush()
-    assert 0 < await redis_client.ttl(key) <= keys.EVENT_LOG_TTL_S
+    assert await redis_client.ttl(key) > 9_000  # neither an event nor the end cost an EXPIRE
+
+
+async def test_entries_linger_for_company_but_the_end_goes_at_once(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    log = TurnEventLog(redis_client)
+    async with redis_client.pubsub() as pubsub:
+        await pubsub.subscribe(keys.TURN_EVENTS_CHANNEL)
+        writer = TurnEventWriter(log, "turn-linger", linger_s=0.2)
+        await writer.append("started")
+        await writer.append("event", b'{"type":"thread.item.done"}')
+        await asyncio.sleep(0.05)
+        assert await log.read("turn-linger", START) == []  # still waiting for company
+        await asyncio.sleep(0.3)
+        first = await log.read("turn-linger", START)
+        assert [e.kind for _, e in first] == ["started", "event"]  # on its own, within the linger
+        assert len({entry_id for entry_id, _ in first}) == 1  # as one entry
+
+        await writer.append("event", b'{"type":"thread.item.done"}')
+        await writer.append("end")  # urgent: takes the lingering event along, no waiting
+        await asyncio.sleep(0.05)
+        rest = await log.read("turn-linger", first[-1][0])
+        assert [e.kind for _, e in rest] == ["event", "end"]
+        announcements = 0
+        while (message := await pubsub.get_message(timeout=0.2)) is not None:
+            announcements += message["type"] == "message"
+    assert announcements == 2

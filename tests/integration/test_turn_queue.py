@@ -1,80 +1,91 @@
-"""The turn queue writes arq's job format in one script: what arq reads back must be intact."""
+"""The turn queue: a turn is queued once, taken by one worker only, oldest first, and a turn
+popped by a worker that starts shutting down goes back to the front."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-import pytest
-from arq.connections import ArqRedis
-from arq.jobs import Job, JobStatus
+from redis.asyncio import Redis
 
 from shared.turns import keys
 from shared.turns.messages import Turn, decode_turn
-from shared.turns.queue import JobClaim, TurnOrigin, TurnQueue, decode_job, job_key
+from shared.turns.queue import TurnOrigin, TurnQueue, give_back, pop_turn
 
 
-def a_turn(turn_id: str) -> Turn:
+def a_turn(turn_id: str, *, at_ms: int | None = None) -> Turn:
     return Turn(
         turn_id=turn_id,
         user_id="alice",
         request=b'{"type":"threads.create"}',
-        enqueued_at_ms=int(time.time() * 1000),
+        enqueued_at_ms=at_ms if at_ms is not None else int(time.time() * 1000),
         thread_id="thr_1",
+        news_channel="taskchat:turns:events:gw-1",
     )
 
 
-async def test_an_enqueued_turn_is_an_arq_job_a_worker_can_read(arq_redis: ArqRedis) -> None:
+async def test_an_enqueued_turn_is_what_a_worker_pops(redis_client: Redis) -> None:
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
     turn = a_turn("turn-q1")
-    assert await TurnQueue(arq_redis, turn_timeout_s=60).enqueue(turn)
-
-    job = Job(turn.turn_id, arq_redis, _queue_name=keys.TURN_QUEUE)
-    assert await job.status() == JobStatus.queued
-    info = await job.info()
-    assert info is not None
-    assert info.function == keys.RUN_TURN_JOB and info.kwargs == {}
-    assert info.enqueue_time.timestamp() * 1000 == pytest.approx(turn.enqueued_at_ms, abs=1)
-    assert decode_turn(info.args[0]) == turn
-    raw = await arq_redis.get(job_key(turn.turn_id))
-    assert raw is not None and decode_job(raw) == turn  # as the bench's stand-in worker reads it
-    # Unpicked, the job expires with the turn's timeout (arq then drops it unstarted).
-    assert 55_000 < await arq_redis.pttl(f"arq:job:{turn.turn_id}") <= 60_000
-    assert await arq_redis.zscore(keys.TURN_QUEUE, turn.turn_id) == turn.enqueued_at_ms
-    assert await arq_redis.llen(keys.WORKER_WAKEUP) == 1  # type: ignore[misc]
-    assert await TurnQueue(arq_redis, turn_timeout_s=60).origin(turn.turn_id) == TurnOrigin(
-        "alice", "thr_1"
+    assert await queue.enqueue(turn)
+    assert await queue.depth() == 1
+    assert await queue.oldest_enqueued_at_s() == turn.enqueued_at_ms / 1000
+    assert await queue.origin(turn.turn_id) == TurnOrigin(
+        "alice", "thr_1", "taskchat:turns:events:gw-1"
     )
+    # The owner record outlives the turn's events, so a re-join can be checked while they last.
+    owner_ttl_s = await redis_client.ttl(keys.turn_owner(turn.turn_id))
+    assert 60 + keys.EVENT_LOG_TTL_S - 5 < owner_ttl_s <= 60 + keys.EVENT_LOG_TTL_S
+
+    popped = await pop_turn(redis_client, timeout_s=0.1)
+    assert popped is not None and decode_turn(popped) == turn
+    assert await queue.depth() == 0
+    assert await queue.oldest_enqueued_at_s() is None
 
 
-async def test_the_same_turn_is_queued_once(arq_redis: ArqRedis) -> None:
-    queue = TurnQueue(arq_redis, turn_timeout_s=60)
+async def test_the_same_turn_is_queued_once(redis_client: Redis) -> None:
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
     turn = a_turn("turn-q2")
     assert await queue.enqueue(turn)
     assert not await queue.enqueue(turn)
     assert await queue.depth() == 1
-
-    await arq_redis.delete(f"arq:job:{turn.turn_id}")
-    await arq_redis.set(f"arq:result:{turn.turn_id}", b"x")  # run already, result kept
-    assert not await queue.enqueue(turn)
-
-
-async def test_wake_ups_are_capped(arq_redis: ArqRedis) -> None:
-    queue = TurnQueue(arq_redis, turn_timeout_s=60)
-    for n in range(keys.WORKER_WAKEUP_MAX_LEN + 10):
-        await queue.enqueue(a_turn(f"turn-w{n}"))
-    assert await arq_redis.llen(keys.WORKER_WAKEUP) == keys.WORKER_WAKEUP_MAX_LEN  # type: ignore[misc]
+    await pop_turn(redis_client, timeout_s=0.1)
+    assert not await queue.enqueue(turn)  # run already: still not queued again
+    assert await queue.depth() == 0
 
 
-async def test_a_queued_turn_is_claimed_by_one_worker_only(arq_redis: ArqRedis) -> None:
-    claim = JobClaim(arq_redis)
-    turn = a_turn("turn-c1")
-    await TurnQueue(arq_redis, turn_timeout_s=60).enqueue(turn)
-    in_progress = f"arq:in-progress:{turn.turn_id}"
+async def test_turns_are_taken_oldest_first_and_each_by_one_worker(redis_client: Redis) -> None:
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
+    for n in range(6):
+        await queue.enqueue(a_turn(f"turn-o{n}", at_ms=1_000 + n))
+    # Three workers popping at once, twice each: every turn is taken once, oldest first.
+    rounds = [
+        await asyncio.gather(*(pop_turn(redis_client, timeout_s=0.1) for _ in range(3)))
+        for _ in range(2)
+    ]
+    taken = [decode_turn(raw).turn_id for batch in rounds for raw in batch if raw is not None]
+    assert sorted(taken[:3]) == ["turn-o0", "turn-o1", "turn-o2"]
+    assert sorted(taken[3:]) == ["turn-o3", "turn-o4", "turn-o5"]
+    assert await pop_turn(redis_client, timeout_s=0.1) is None
 
-    async def claim_at(now_ms: int, job_id: str = turn.turn_id) -> int | None:
-        return await claim.claim(job_id, now_ms, 5_000)
 
-    assert await claim_at(turn.enqueued_at_ms - 1) is None  # not due yet
-    assert await claim_at(turn.enqueued_at_ms + 10) == turn.enqueued_at_ms
-    assert 0 < await arq_redis.pttl(in_progress) <= 5_000
-    assert await claim_at(turn.enqueued_at_ms + 20) is None  # already taken
-    assert await claim_at(10**13, job_id="not-queued") is None
+async def test_an_idle_pop_waits_for_the_next_turn(redis_client: Redis) -> None:
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
+    waiting = asyncio.create_task(pop_turn(redis_client, timeout_s=5))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await queue.enqueue(a_turn("turn-late"))
+    popped = await waiting
+    assert popped is not None and decode_turn(popped).turn_id == "turn-late"
+    assert time.monotonic() - started < 1  # woken by the push, not by the timeout
+
+
+async def test_a_turn_given_back_goes_first(redis_client: Redis) -> None:
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
+    for n in range(3):
+        await queue.enqueue(a_turn(f"turn-b{n}", at_ms=2_000 + n))
+    popped = await pop_turn(redis_client, timeout_s=0.1)
+    assert popped is not None
+    await give_back(redis_client, popped)
+    again = [await pop_turn(redis_client, timeout_s=0.1) for _ in range(3)]
+    assert [decode_turn(raw).turn_id for raw in again if raw] == ["turn-b0", "turn-b1", "turn-b2"]

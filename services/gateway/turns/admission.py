@@ -2,10 +2,11 @@
 
 `admit` checks that this gateway is not draining, then, in one Redis script, that the user has a
 stream slot and a message left today, that a worker is alive, that the queue has room and that
-the thread is free; and takes the slot, the message and the thread's lock only if all of that
-holds. A refused turn has taken nothing. A ticket says what was taken, so `give_back` returns
-exactly that when the turn is not queued after all (its thread stayed busy, Redis failed) or no
-worker ever started it. How a refusal is answered is decided in `refusals.py`.
+the thread is free; and takes the slot, the message and the thread's lock, and queues the turn,
+only if all of that holds. A refused turn has taken nothing. A ticket says what was taken, so
+`give_back` returns exactly that when the turn is not queued after all (it waited for its thread
+in vain, Redis failed) or no worker ever started it. How a refusal is answered is decided in
+`refusals.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+import msgspec
 from chatkit.types import StreamingReq, ThreadsCustomActionReq
 
 from services.gateway.draining import DrainState
@@ -24,6 +26,7 @@ from services.gateway.turns.stream_slots import RETRY_AFTER_S, too_many_streams
 from shared.settings import Settings
 from shared.turns.holds import TurnHolds, TurnLimits
 from shared.turns.messages import Turn
+from shared.turns.queue import TurnQueue
 from shared.workers.registry import WORKERS, WorkerRegistry
 
 RefusalReason = Literal[
@@ -49,8 +52,8 @@ class Ticket:
     day_counter: str | None
     """The counter its message was counted in, or None for a turn that uses none."""
     waits_for_thread: bool
-    """Another turn holds the thread (`MULTITASK=enqueue`): the turn must take the lock itself
-    before it is queued. Otherwise it holds the lock (or has no thread yet)."""
+    """Another turn holds the thread (`MULTITASK=enqueue`): the turn must take the lock itself,
+    then be queued. Otherwise it holds the lock (or has no thread yet) and is queued already."""
 
 
 def uses_a_message(parsed: StreamingReq) -> bool:
@@ -65,9 +68,13 @@ class TurnAdmission:
         holds: TurnHolds,
         workers: WorkerRegistry,
         draining: DrainState,
+        queue: TurnQueue,
+        news_channel: str,
     ) -> None:
         gateway, worker, limits = settings.gateway, settings.worker, settings.limits
         self._holds = holds
+        self._queue = queue
+        self._news_channel = news_channel
         self._workers = workers
         self._draining = draining
         self._wait_for_thread = gateway.multitask == "enqueue"
@@ -81,10 +88,13 @@ class TurnAdmission:
         )
 
     async def admit(self, turn: Turn, *, counts_a_message: bool) -> Ticket | Refusal:
-        """A ticket for `turn`, or why it cannot be taken now (having taken nothing).
-        `RedisError` when Redis cannot be asked (nothing taken either)."""
+        """A ticket for `turn`, queued unless it waits for its thread, or why it cannot be taken
+        now (having taken nothing). `RedisError` when Redis cannot be asked (nothing taken
+        either)."""
         if self._draining():
             return Refusal("draining", error_events.DRAINING.message, RETRY_AFTER_S)
+        # Its worker publishes the turn's entries to this gateway alone.
+        turn = msgspec.structs.replace(turn, news_channel=self._news_channel)
         now = datetime.now(UTC)
         counter = day_counter(turn.user_id, now)
         result = await self._holds.take(
@@ -97,6 +107,7 @@ class TurnAdmission:
             live_since_s=time.time() - self._workers.ttl_s,
             limits=self.limits,
             wait_for_thread=self._wait_for_thread,
+            queue=self._queue.prepare(turn),
         )
         match result:
             case "taken" | "none" | "wait":

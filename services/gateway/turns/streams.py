@@ -11,7 +11,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import msgspec
 from redis.exceptions import RedisError
 
 from services.gateway.draining import DrainState
@@ -80,8 +79,8 @@ class TurnStreams:
         )
 
     async def start(self, ticket: Ticket) -> AsyncIterator[bytes]:
-        """The SSE frames of an admitted turn: it waits for its thread if it must, is queued,
-        relayed, and settled when its stream ends."""
+        """The SSE frames of an admitted turn: it waits for its thread and is queued if the
+        admission did not queue it, is relayed, and settled when its stream ends."""
         turn = ticket.turn
         stream = _Stream(
             turn.turn_id,
@@ -92,25 +91,24 @@ class TurnStreams:
             day_counter=ticket.day_counter,
         )
         renewing = asyncio.create_task(stream.slot.keep_alive())
-        queued = False
+        queued = not ticket.waits_for_thread  # the admission queued it
         try:
-            if ticket.waits_for_thread:
+            if queued:
+                inbox = self._notifier.watch(turn.turn_id)  # its first entries: from the log
+            else:
                 async for frame in self._wait_for_thread(ticket):
                     yield frame
                     if frame is not KEEPALIVE:  # gave up
                         return
-            inbox = self._notifier.watch(turn.turn_id)  # before queueing: nothing is missed
-            try:
-                # Its worker publishes to this gateway alone.
-                await self._queue.enqueue(
-                    msgspec.structs.replace(turn, news_channel=self._notifier.channel)
-                )
-            except RedisError as exc:
-                self._notifier.unwatch(turn.turn_id)
-                logger.warning("turn %s not queued: %s", turn.turn_id, exc)
-                yield error_frame(error_events.QUEUE_UNREACHABLE)
-                return
-            queued = True
+                inbox = self._notifier.watch(turn.turn_id)  # before queueing: nothing is missed
+                try:
+                    await self._queue.enqueue(turn)
+                except RedisError as exc:
+                    self._notifier.unwatch(turn.turn_id)
+                    logger.warning("turn %s not queued: %s", turn.turn_id, exc)
+                    yield error_frame(error_events.QUEUE_UNREACHABLE)
+                    return
+                queued = True
             relay = TurnRelay(turn.turn_id, inbox, self._events, self._notifier, self.policy)
             async with contextlib.aclosing(self._relay(relay, stream)) as frames:
                 async for frame in frames:
