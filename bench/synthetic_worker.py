@@ -18,13 +18,13 @@ import uuid
 import uvloop
 from redis.asyncio import Redis
 
-from services.agent.liveness import beat_forever
+from services.agent.liveness import WorkerHeartbeat
 from services.agent.running_turns import RunningTurns
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
 from shared.turns.holds import TurnHolds
 from shared.turns.messages import Turn, decode_turn
 from shared.turns.queue import pop_turn
-from shared.workers.registry import WorkerRegistry, new_worker_id
+from shared.workers.registry import new_worker_id
 
 DELTA = b"word "
 
@@ -65,15 +65,11 @@ async def answer(log: TurnEventLog, holds: TurnHolds, turn: Turn, deltas: int) -
 async def serve(redis_url: str, deltas: int) -> None:
     redis = Redis.from_url(redis_url)
     log, holds = TurnEventLog(redis), TurnHolds(redis)
-    heartbeat = asyncio.create_task(
-        beat_forever(
-            WorkerRegistry(redis, ttl_s=10),
-            new_worker_id(),
-            RunningTurns(),
-            max_turns=100_000,
-            interval_s=1,
-        )
-    )
+    heartbeat = WorkerHeartbeat(
+        redis_url, new_worker_id(), RunningTurns(), registry_ttl_s=10, max_turns=100_000,
+        interval_s=1,
+    )  # fmt: skip
+    heartbeat.start()
     answering: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -84,9 +80,7 @@ async def serve(redis_url: str, deltas: int) -> None:
             answering.add(task)
             task.add_done_callback(answering.discard)
     finally:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        heartbeat.stop()
         await redis.aclose()
 
 

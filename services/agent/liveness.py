@@ -1,61 +1,109 @@
-"""The worker's own heartbeat in the registry of live workers (see `shared.workers.registry`)."""
+"""The worker's own heartbeat in the registry of live workers (see `shared.workers.registry`).
+
+It beats from a thread of its own, on a Redis connection of its own, not from the event loop. A
+worker whose loop is busy (hundreds of turns streaming on a starved CPU) is slow, not dead: its
+turns' heartbeats come late, and the gateways, before they give up on a silent turn, ask the
+registry whether its worker still beats (`services.gateway.turns.relay`). A thread gets the
+interpreter within milliseconds however busy the loop is, so the answer stays true; a process
+that dies or hangs whole stops beating, and its turns are reported lost as before.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 
+import redis
 from redis.exceptions import RedisError
 
 from services.agent.running_turns import RunningTurns
 from shared.db.pool import DbPool
-from shared.workers.registry import WorkerRegistry, WorkerStatus
+from shared.workers.registry import WorkerStatus, queue_beat, queue_removal
 
 log = logging.getLogger(__name__)
 
 
-async def beat_forever(
-    registry: WorkerRegistry,
-    worker_id: str,
-    running: RunningTurns,
-    *,
-    max_turns: int,
-    interval_s: float,
-    pool: DbPool | None = None,
-) -> None:
-    """Announce this worker every `interval_s` until cancelled, then withdraw it.
+class WorkerHeartbeat:
+    """Announces this worker every `interval_s` from `start` until `stop`, then withdraws it.
 
     A failed beat (Redis restarting) is logged and retried at the next interval: the worker keeps
     running its turns, and reappears in the registry as soon as Redis answers again.
     """
-    started_at = time.time()
-    host, pid = socket.gethostname(), os.getpid()
-    try:
-        while True:
-            oldest = running.oldest()
-            status = WorkerStatus(
-                worker_id=worker_id,
-                host=host,
-                pid=pid,
-                started_at=started_at,
-                running_turns=len(running),
-                max_turns=max_turns,
-                beat_at=time.time(),
-                oldest_turn_id=oldest[0] if oldest else None,
-                oldest_turn_started_at=oldest[1] if oldest else None,
-                db_connections=pool.get_size() if pool else 0,
-                db_pool_max=pool.get_max_size() if pool else 0,
-            )
-            try:
-                await registry.beat(status)
-            except RedisError as exc:
-                log.warning("worker heartbeat failed (%s); retrying", exc)
-            await asyncio.sleep(interval_s)
-    finally:
-        # A worker that cannot withdraw (Redis down) expires from the registry on its own.
-        with contextlib.suppress(RedisError, asyncio.CancelledError):
-            await asyncio.shield(registry.remove(worker_id))
+
+    def __init__(
+        self,
+        redis_url: str,
+        worker_id: str,
+        running: RunningTurns,
+        *,
+        registry_ttl_s: float,
+        max_turns: int,
+        interval_s: float,
+        pool: DbPool | None = None,
+    ) -> None:
+        self.worker_id = worker_id
+        self._redis_url = redis_url
+        self._running = running
+        self._registry_ttl_s = registry_ttl_s
+        self._max_turns = max_turns
+        self._interval_s = interval_s
+        self._pool = pool
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._beat_until_stopped, name="worker-heartbeat")
+        self._thread.daemon = True  # never keeps a dying process alive
+        self._started_at = time.time()
+        self._host, self._pid = socket.gethostname(), os.getpid()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Withdraw from the registry (at once; the thread does it); does not wait."""
+        self._stopping.set()
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
+    def _beat_until_stopped(self) -> None:
+        # A short socket timeout: a beat stuck on a dead connection must not outlast the next.
+        client = redis.Redis.from_url(
+            self._redis_url,
+            socket_timeout=self._interval_s,
+            socket_connect_timeout=self._interval_s,
+        )
+        try:
+            while not self._stopping.is_set():
+                try:
+                    with client.pipeline(transaction=False) as pipe:
+                        queue_beat(pipe, self._status(), self._registry_ttl_s)
+                        pipe.execute()
+                except (RedisError, OSError) as exc:
+                    log.warning("worker heartbeat failed (%s); retrying", exc)
+                self._stopping.wait(self._interval_s)
+            # A worker that cannot withdraw (Redis down) expires from the registry on its own.
+            with contextlib.suppress(RedisError, OSError), client.pipeline() as pipe:
+                queue_removal(pipe, self.worker_id)
+                pipe.execute()
+        finally:
+            client.close()
+
+    def _status(self) -> WorkerStatus:
+        count, oldest = self._running.snapshot()
+        pool = self._pool
+        return WorkerStatus(
+            worker_id=self.worker_id,
+            host=self._host,
+            pid=self._pid,
+            started_at=self._started_at,
+            running_turns=count,
+            max_turns=self._max_turns,
+            beat_at=time.time(),
+            oldest_turn_id=oldest[0] if oldest else None,
+            oldest_turn_started_at=oldest[1] if oldest else None,
+            db_connections=pool.get_size() if pool else 0,
+            db_pool_max=pool.get_max_size() if pool else 0,
+        )

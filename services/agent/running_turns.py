@@ -33,12 +33,15 @@ class RunningTurns:
     def was_cancelled_by_client(self, turn_id: str) -> bool:
         return turn_id in self._cancel_requested
 
-    def oldest(self) -> tuple[str, float] | None:
-        """The longest-running turn here and when it started (epoch seconds), if any."""
-        if not self._started_at:
-            return None
-        turn_id = min(self._started_at, key=self._started_at.__getitem__)
-        return turn_id, self._started_at[turn_id]
+    def snapshot(self) -> tuple[int, tuple[str, float] | None]:
+        """How many turns run here, and the longest-running one with when it started (epoch
+        seconds), if any. Safe from another thread (the heartbeat's): it reads a copy, which
+        CPython makes without letting another thread in."""
+        started_at = self._started_at.copy()
+        if not started_at:
+            return 0, None
+        turn_id = min(started_at, key=started_at.__getitem__)
+        return len(started_at), (turn_id, started_at[turn_id])
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -16,7 +16,7 @@ from services.agent.agent_context import TaskAgentContext
 from services.agent.cancel_listener import listen_for_cancels
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.instructions import dated_instructions, load_system_prompt
-from services.agent.liveness import beat_forever
+from services.agent.liveness import WorkerHeartbeat
 from services.agent.mcp_servers import McpServers, connect_mcp_servers
 from services.agent.model import GeminiModels, warn_about_retiring_models
 from services.agent.observability.health_server import WorkerHealthServer
@@ -42,9 +42,14 @@ class WorkerRuntime:
     pool: DbPool
     server: AgentChatKitServer
     runner: TurnRunner
-    heartbeat: asyncio.Task[None]
+    heartbeat: WorkerHeartbeat
     """Stopped at SIGTERM, before the rest, so gateways stop counting on this worker at once."""
     tracing: TurnTracing
+
+
+async def _stopped(heartbeat: WorkerHeartbeat) -> None:
+    heartbeat.stop()
+    await asyncio.to_thread(heartbeat.join, 5.0)
 
 
 def build_agent(
@@ -97,11 +102,13 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
         running_turns = RunningTurns()
         records = TurnRecords(pool)
         worker = settings.worker
+        worker_id = new_worker_id()
         runner = TurnRunner(
             server,
             redis,
             running_turns,
             records,
+            worker_id=worker_id,
             turn_timeout_s=worker.turn_timeout_s,
             heartbeat_interval_s=worker.heartbeat_interval_s,
             liveness_ttl_s=worker.liveness_ttl_s,
@@ -111,19 +118,26 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
         listener = await opened.enter_async_context(
             running(listen_for_cancels(redis, running_turns), "cancel-listener")
         )
-        worker_id = new_worker_id()
-        beats = beat_forever(
-            WorkerRegistry(redis, worker.liveness_ttl_s),
+        heartbeat = WorkerHeartbeat(
+            settings.redis.url,
             worker_id,
             running_turns,
+            registry_ttl_s=worker.liveness_ttl_s,
             max_turns=worker.max_concurrent_turns,
             interval_s=worker.heartbeat_interval_s,
             pool=pool,
         )
-        heartbeat = await opened.enter_async_context(running(beats, "worker-heartbeat"))
+        heartbeat.start()
+        opened.push_async_callback(_stopped, heartbeat)
         await opened.enter_async_context(
             running(
-                sweep_forever(redis, records, silence_limit_s=worker.liveness_ttl_s),
+                sweep_forever(
+                    redis,
+                    records,
+                    WorkerRegistry(redis, worker.liveness_ttl_s),
+                    silence_limit_s=worker.liveness_ttl_s,
+                    busy_limit_s=worker.turn_timeout_s,
+                ),
                 "turn-sweeper",
             )
         )

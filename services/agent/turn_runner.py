@@ -49,6 +49,7 @@ class TurnRunner:
         running: RunningTurns,
         records: TurnRecords,
         *,
+        worker_id: str,
         turn_timeout_s: float,
         heartbeat_interval_s: float,
         liveness_ttl_s: float,
@@ -61,6 +62,7 @@ class TurnRunner:
         self._holds = TurnHolds(redis)
         self._running = running
         self._records = records
+        self._worker_id = worker_id
         self._turn_timeout_s = turn_timeout_s
         self._heartbeat_interval_s = heartbeat_interval_s
         self._liveness_ttl_s = liveness_ttl_s
@@ -88,7 +90,8 @@ class TurnRunner:
             if cancelled:
                 logger.info("turn %s was abandoned before it started", turn.turn_id)
                 return
-            await log.append("started")
+            # Naming this worker: a gateway that hears nothing for a while asks whether it lives.
+            await log.append("started", self._worker_id.encode())
             logger.info("turn %s started after %d ms in the queue", turn.turn_id, wait_ms)
             heartbeat = asyncio.create_task(self._heartbeat(turn, log))
             try:

@@ -161,4 +161,4 @@ class TurnWorker(Worker):
         super().handle_sig_wait_for_completion(signum)
         runtime: WorkerRuntime | None = self.ctx.get("runtime")
         if runtime is not None:
-            runtime.heartbeat.cancel()  # gateways stop counting on this worker at once
+            runtime.heartbeat.stop()  # gateways stop counting on this worker at once

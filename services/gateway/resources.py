@@ -117,10 +117,11 @@ async def open_resources(
         store: PostgresStore = AttachmentCleaningStore(pool, blobs)
         turns = TurnQueue(redis, turn_timeout_s=settings.worker.turn_timeout_s)
         holds = TurnHolds(redis)
+        workers = WorkerRegistry(redis, settings.worker.liveness_ttl_s)
         admission = TurnAdmission(
             settings,
             holds,
-            WorkerRegistry(redis, settings.worker.liveness_ttl_s),
+            workers,
             draining,
             turns,
             notifier.channel,
@@ -153,6 +154,7 @@ async def open_resources(
                     redis, settings.limits.concurrent_streams, settings.limits.stream_lease_s
                 ),
                 draining,
+                workers,
             ),
             verifier=build_verifier(settings.auth, jwks_http),
             anonymous_rate=AnonymousRateLimit(redis, settings.limits.anonymous_requests_per_minute),

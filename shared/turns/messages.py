@@ -32,9 +32,10 @@ TurnEventKind = Literal["started", "event", "heartbeat", "end"]
 class TurnEvent(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """One entry of a turn's event log.
 
-    `event` carries one ChatKit `ThreadStreamEvent` as JSON; `started` and `heartbeat` prove a
-    worker holds the turn; `end` is the last entry of every turn, written even when the turn failed,
-    with `CANCELLED_END` as its data when the turn was cancelled.
+    `event` carries one ChatKit `ThreadStreamEvent` as JSON; `started` (with the worker's id as
+    its data, empty from workers before that) and `heartbeat` prove a worker holds the turn; `end`
+    is the last entry of every turn, written even when the turn failed, with `CANCELLED_END` as its
+    data when the turn was cancelled.
     """
 
     seq: int

@@ -46,8 +46,7 @@ def enqueue_lua(owner: str, queue: str, origin: str, owner_ttl_s: str, turn: str
 
 
 _ENQUEUE: Final = (
-    enqueue_lua("KEYS[1]", "KEYS[2]", "ARGV[1]", "ARGV[2]", "ARGV[3]")
-    + "return queued and 1 or 0"
+    enqueue_lua("KEYS[1]", "KEYS[2]", "ARGV[1]", "ARGV[2]", "ARGV[3]") + "return queued and 1 or 0"
 )
 
 

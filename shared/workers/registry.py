@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.client import Pipeline as SyncPipeline
 
 from shared.turns.keys import PREFIX
 
@@ -48,6 +50,18 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def queue_beat(pipe: SyncPipeline | Pipeline, status: WorkerStatus, ttl_s: float) -> None:
+    """Queue a worker's beat on a pipeline, sync (the heartbeat thread's) or async."""
+    pipe.zadd(WORKERS, {status.worker_id: status.beat_at})
+    pipe.set(worker_status_key(status.worker_id), msgspec.json.encode(status), px=int(ttl_s * 1000))
+
+
+def queue_removal(pipe: SyncPipeline | Pipeline, worker_id: str) -> None:
+    """Queue a worker's withdrawal from the registry on a pipeline, sync or async."""
+    pipe.zrem(WORKERS, worker_id)
+    pipe.delete(worker_status_key(worker_id))
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerRegistry:
     redis: Redis
@@ -56,19 +70,18 @@ class WorkerRegistry:
 
     async def beat(self, status: WorkerStatus) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(WORKERS, {status.worker_id: status.beat_at})
-            pipe.set(
-                worker_status_key(status.worker_id),
-                msgspec.json.encode(status),
-                px=int(self.ttl_s * 1000),
-            )
+            queue_beat(pipe, status, self.ttl_s)
             await pipe.execute()
 
     async def remove(self, worker_id: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(WORKERS, worker_id)
-            pipe.delete(worker_status_key(worker_id))
+            queue_removal(pipe, worker_id)
             await pipe.execute()
+
+    async def is_live(self, worker_id: str) -> bool:
+        """The worker beat within `ttl_s`."""
+        beat_at: float | None = await self.redis.zscore(WORKERS, worker_id)
+        return beat_at is not None and beat_at > time.time() - self.ttl_s
 
     async def live_count(self) -> int:
         count: int = await self.redis.zcount(WORKERS, time.time() - self.ttl_s, "+inf")

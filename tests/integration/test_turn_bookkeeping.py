@@ -10,11 +10,13 @@ from redis.asyncio import Redis
 
 from services.agent.turn_sweeper import sweep_once
 from shared.db.pool import DbPool
-from shared.turns.event_log import TurnEventLog
+from shared.turns import keys
+from shared.turns.event_log import FIELD, TurnEventLog
 from shared.turns.holds import TurnHolds
-from shared.turns.messages import Turn, TurnEvent
+from shared.turns.messages import Turn, TurnEvent, encode_event
 from shared.turns.records import TurnRecords
 from shared.usage.repository import TurnUsage, UsageRepository
+from shared.workers.registry import WorkerRegistry, WorkerStatus
 
 
 def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
@@ -62,22 +64,44 @@ async def test_records_follow_a_turn_and_keep_the_first_ending(db_pool: DbPool) 
     assert await records.get("t1", "mallory") is None
 
 
-async def test_sweeper_fails_silent_running_turns_only(
+async def test_sweeper_fails_silent_running_turns_of_dead_workers_only(
     db_pool: DbPool, redis_client: Redis
 ) -> None:
     records = TurnRecords(db_pool)
     events = TurnEventLog(redis_client)
-    for turn_id in ("silent", "speaking", "done"):
+    workers = WorkerRegistry(redis_client, ttl_s=5)
+    turn_ids = ("silent", "speaking", "done", "busy", "overdue", "orphaned")
+    for turn_id in turn_ids:
         await records.started(turn(turn_id))
     await records.finished("done", "completed")
-    await db_pool.execute("UPDATE turns SET started_at = now() - interval '1 minute'")
+    await db_pool.execute("UPDATE turns SET started_at = now() - interval '10 minutes'")
     await events.append("speaking", TurnEvent(seq=1, kind="heartbeat"))
+    # Started by workers, then silent for a while: one worker still beats (its loop is busy),
+    # the other is gone.
+    now = time.time()
+    await workers.beat(WorkerStatus("w-busy", "host", 1, now - 60, 1, 5, now))
+    for turn_id, worker_id, silent_s in (
+        ("busy", "w-busy", 30),
+        ("overdue", "w-busy", 300),
+        ("orphaned", "w-gone", 30),
+    ):
+        started = encode_event(TurnEvent(seq=1, kind="started", data=worker_id.encode()))
+        at_ms = int((now - silent_s) * 1000)
+        await redis_client.xadd(keys.turn_events(turn_id), {FIELD: started}, id=f"{at_ms}-0")
 
-    assert await sweep_once(redis_client, records, silence_limit_s=5) == ["silent"]
+    failed = await sweep_once(redis_client, records, workers, silence_limit_s=5, busy_limit_s=120)
 
+    assert sorted(failed) == ["orphaned", "overdue", "silent"]
     rows = await db_pool.fetch("SELECT turn_id, status FROM turns")
     statuses = {row["turn_id"]: row["status"] for row in rows}
-    assert statuses == {"silent": "failed", "speaking": "running", "done": "completed"}
+    assert statuses == {
+        "silent": "failed",
+        "speaking": "running",
+        "done": "completed",
+        "busy": "running",  # slow, not dead
+        "overdue": "failed",  # silent for longer than any turn may last
+        "orphaned": "failed",
+    }
 
 
 async def test_a_turns_usage_is_written_with_its_record_in_its_users_scope(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import redis.asyncio as redis_asyncio
@@ -11,6 +12,7 @@ from services.gateway.turns.notifier import TurnEventNotifier, TurnInbox
 from services.gateway.turns.relay import RelayOutcome, RelayPolicy, TurnRelay
 from shared.turns.event_log import TurnEventLog
 from shared.turns.messages import CANCELLED_END, TurnEvent
+from shared.workers.registry import WorkerRegistry, WorkerStatus
 
 POLICY = RelayPolicy(start_timeout_s=2, silence_limit_s=0.3, keepalive_s=10)
 
@@ -79,6 +81,35 @@ async def test_a_silent_worker_is_reported_lost(redis_client: redis_asyncio.Redi
     )
     assert b"".join(frames) == b'id: t1:2\ndata: {"type":"a"}\n\n'
     assert outcome == "worker_lost"
+
+
+async def test_a_silent_turn_whose_worker_still_beats_waits_until_the_turns_limit(
+    redis_client: redis_asyncio.Redis,
+) -> None:
+    """A worker too busy to send its turns' heartbeats in time, but alive in the registry (its
+    beat comes from a thread of its own), is slow, not lost: the stream waits, up to the longest
+    a turn may last. A silent turn whose worker stopped beating is lost at the silence limit."""
+    workers = WorkerRegistry(redis_client, ttl_s=5)
+    await workers.beat(WorkerStatus("w-busy", "host", 1, time.time(), 1, 5, time.time()))
+    policy = RelayPolicy(start_timeout_s=2, silence_limit_s=0.3, keepalive_s=10, busy_limit_s=1.5)
+    log = TurnEventLog(redis_client)
+    notifier = TurnEventNotifier(redis_client)
+
+    async def outcome_and_time(turn_id: str, worker_id: str) -> tuple[RelayOutcome, float]:
+        await log.append(turn_id, TurnEvent(seq=1, kind="started", data=worker_id.encode()))
+        relay = TurnRelay(turn_id, notifier.watch(turn_id), log, notifier, policy, workers=workers)
+        started = time.monotonic()
+        async for _ in relay.frames():
+            pass
+        return relay.outcome, time.monotonic() - started
+
+    (busy, busy_s), (gone, gone_s) = await asyncio.wait_for(
+        asyncio.gather(outcome_and_time("t-busy", "w-busy"), outcome_and_time("t-gone", "w-gone")),
+        10,
+    )
+    assert (busy, gone) == ("worker_lost", "worker_lost")
+    assert 1.5 <= busy_s < 3  # waited out the busy limit, not the silence limit
+    assert gone_s < 1.0  # the silence limit (0.3 s), read every 0.1 s
 
 
 async def relay_published(

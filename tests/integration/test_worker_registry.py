@@ -7,7 +7,7 @@ import time
 
 from redis.asyncio import Redis
 
-from services.agent.liveness import beat_forever
+from services.agent.liveness import WorkerHeartbeat
 from services.agent.running_turns import RunningTurns
 from shared.workers.registry import WorkerRegistry, WorkerStatus
 
@@ -28,21 +28,41 @@ async def test_a_worker_that_stops_beating_is_no_longer_live(redis_client: Redis
 
 
 async def test_beating_worker_is_listed_with_its_load_and_withdrawn_when_stopped(
-    redis_client: Redis,
+    redis_client: Redis, redis_url: str
 ) -> None:
     registry = WorkerRegistry(redis_client, ttl_s=3.0)
-    task = asyncio.create_task(
-        beat_forever(registry, "w1", RunningTurns(), max_turns=7, interval_s=0.05)
+    heartbeat = WorkerHeartbeat(
+        redis_url, "w1", RunningTurns(), registry_ttl_s=3.0, max_turns=7, interval_s=0.05
     )
+    heartbeat.start()
     try:
-        for _ in range(500):  # the first beat is immediate; this only waits for the task to run
+        for _ in range(500):  # the first beat is immediate; this only waits for the thread
             if await registry.live_count():
                 break
             await asyncio.sleep(0.01)
         [live] = await registry.live()
         assert (live.worker_id, live.running_turns, live.max_turns) == ("w1", 0, 7)
+        assert await registry.is_live("w1") and not await registry.is_live("w2")
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        heartbeat.stop()
+        await asyncio.to_thread(heartbeat.join, 5.0)
 
     assert await registry.live() == []
+
+
+async def test_a_worker_whose_loop_is_blocked_still_beats(
+    redis_client: Redis, redis_url: str
+) -> None:
+    """A busy event loop (here: blocked outright) does not stop the heartbeat: slow is not dead."""
+    registry = WorkerRegistry(redis_client, ttl_s=0.5)
+    heartbeat = WorkerHeartbeat(
+        redis_url, "w-busy", RunningTurns(), registry_ttl_s=0.5, max_turns=1, interval_s=0.1
+    )
+    heartbeat.start()
+    try:
+        time.sleep(1.5)  # noqa: ASYNC251  # blocks the loop for three times the registry's limit
+        assert await registry.is_live("w-busy")
+    finally:
+        heartbeat.stop()
+        await asyncio.to_thread(heartbeat.join, 5.0)
+    assert not await registry.is_live("w-busy")  # withdrawn

@@ -25,6 +25,7 @@ from services.gateway.turns.error_events import KEEPALIVE, sse_event
 from services.gateway.turns.notifier import TurnEventNotifier, TurnInbox
 from shared.turns.event_log import START, TurnEventLog
 from shared.turns.messages import CANCELLED_END, TurnEvent
+from shared.workers.registry import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,13 @@ class RelayPolicy:
     start_timeout_s: float
     """No `started` entry within this long: no worker took the turn."""
     silence_limit_s: float
-    """A started turn silent this long has lost its worker."""
+    """A started turn silent this long has lost its worker, unless the worker still beats in the
+    registry (its loop is busy: slow, not dead)."""
     keepalive_s: float
     """An SSE comment after this much silence keeps proxies from closing the stream."""
+    busy_limit_s: float | None = None
+    """A started turn silent this long has lost its worker even if the worker beats (its turn
+    hangs): the turn's own time limit. None: the registry is not asked."""
 
 
 def event_id(turn_id: str, seq: int) -> str:
@@ -83,8 +88,10 @@ class TurnRelay:
         policy: RelayPolicy,
         *,
         after_seq: int = 0,
+        workers: WorkerRegistry | None = None,
     ) -> None:
         self.turn_id = turn_id
+        self._workers = workers
         self._inbox = inbox
         self._events = events
         self._notifier = notifier
@@ -105,6 +112,7 @@ class TurnRelay:
         last_seen = last_sent = now
         # Read the log at least this often without a publication (one may have been lost).
         wait_s = min(policy.silence_limit_s / 3, policy.keepalive_s)
+        worker_id: str | None = None  # named by the `started` entry
         observed = TurnObservation()
         try:
             while True:
@@ -144,6 +152,7 @@ class TurnRelay:
                         frames.append(sse_event(event_id(turn_id, entry.seq), entry.data))
                     elif entry.kind == "started":
                         started = True
+                        worker_id = entry.data.decode(errors="replace") or None
                         observed.picked_up()
                     elif entry.kind == "end":
                         self.outcome = "cancelled" if entry.data == CANCELLED_END else "completed"
@@ -160,9 +169,16 @@ class TurnRelay:
                     self.outcome = "no_worker"
                     return
                 if started and now - last_seen >= policy.silence_limit_s:
-                    logger.warning("turn %s: worker silent for %.1fs", turn_id, now - last_seen)
-                    self.outcome = "worker_lost"
-                    return
+                    try:
+                        busy = await self._busy(worker_id, now - last_seen)
+                    except RedisError as exc:
+                        logger.warning("turn %s: worker registry unreadable: %s", turn_id, exc)
+                        self.outcome = "log_lost"
+                        return
+                    if not busy:
+                        logger.warning("turn %s: worker silent for %.1fs", turn_id, now - last_seen)
+                        self.outcome = "worker_lost"
+                        return
                 if now - last_sent >= policy.keepalive_s:
                     last_sent = now
                     yield KEEPALIVE
@@ -172,3 +188,11 @@ class TurnRelay:
             observed.outcome = self.outcome
             observed.finish()
             self._notifier.unwatch(turn_id)
+
+    async def _busy(self, worker_id: str | None, silent_s: float) -> bool:
+        """The turn is silent but its worker still beats, and not for longer than a turn may
+        last: it is slow (a starved CPU delays its heartbeats), not gone."""
+        limit_s = self._policy.busy_limit_s
+        if self._workers is None or worker_id is None or limit_s is None or silent_s >= limit_s:
+            return False
+        return await self._workers.is_live(worker_id)

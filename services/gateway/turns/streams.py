@@ -25,6 +25,7 @@ from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
 from shared.turns.queue import TurnQueue
 from shared.turns.records import WORKER_LOST, TurnRecords
+from shared.workers.registry import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class TurnStreams:
         records: TurnRecords,
         slots: StreamLeases,
         draining: DrainState,
+        workers: WorkerRegistry,
     ) -> None:
         gateway, worker = settings.gateway, settings.worker
         self._admission = admission
@@ -70,12 +72,14 @@ class TurnStreams:
         self._records = records
         self._slots = slots
         self._draining = draining
+        self._workers = workers
         self._cancel_on_disconnect = gateway.on_disconnect == "cancel"
         self._thread_wait_s = worker.turn_timeout_s + gateway.turn_start_timeout_s
         self.policy = RelayPolicy(
             start_timeout_s=gateway.turn_start_timeout_s,
             silence_limit_s=worker.liveness_ttl_s,
             keepalive_s=gateway.sse_heartbeat_s,
+            busy_limit_s=worker.turn_timeout_s,
         )
 
     async def start(self, ticket: Ticket) -> AsyncIterator[bytes]:
@@ -109,7 +113,10 @@ class TurnStreams:
                     yield error_frame(error_events.QUEUE_UNREACHABLE)
                     return
                 queued = True
-            relay = TurnRelay(turn.turn_id, inbox, self._events, self._notifier, self.policy)
+            relay = TurnRelay(
+                turn.turn_id, inbox, self._events, self._notifier, self.policy,
+                workers=self._workers,
+            )  # fmt: skip
             async with contextlib.aclosing(self._relay(relay, stream)) as frames:
                 async for frame in frames:
                     yield frame
@@ -149,7 +156,7 @@ class TurnStreams:
                 )
             relay = TurnRelay(
                 stream.turn_id, inbox, self._events, self._notifier, self.policy,
-                after_seq=after_seq,
+                after_seq=after_seq, workers=self._workers,
             )  # fmt: skip
             async with contextlib.aclosing(self._relay(relay, stream)) as frames:
                 async for frame in frames:
