@@ -40,7 +40,8 @@ class WorkerSettings(Redacted):
         "WORKER_IDLE_POLL_S",
         Seconds(),
         default=1.0,
-        doc="longest an idle worker waits for a wake-up before polling the queue anyway",
+        doc="longest an idle worker blocks on the queue before it looks up (to record its "
+        "health, or to stop)",
         read_by="worker",
     )
     stream_coalesce_ms: int = setting(
@@ -48,8 +49,9 @@ class WorkerSettings(Redacted):
         Integer(minimum=0, maximum=1000),
         default=40,
         doc="after the first words of an answer, text deltas arriving within this window travel "
-        "as one event (0: every delta alone); 40 ms is 25 updates a second, finer than anyone "
-        "reading can tell",
+        "as one event, and other events (not the first words, not the end) wait up to this long "
+        "to travel with the next (0: each alone, at once); 40 ms is 25 updates a second, finer "
+        "than anyone reading can tell",
         read_by="worker",
     )
     drain_s: float = setting(
