@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 
 from chatkit.store import NotFoundError
 from redis.asyncio import Redis
@@ -19,8 +20,10 @@ from redis.exceptions import RedisError
 from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.observability.metrics import TURN_USAGE_NOT_RECORDED
 from services.agent.running_turns import RunningTurns
+from shared.store import codec
 from shared.store.thread_reads import ThreadReads
 from shared.store.turn_store import TurnContext
+from shared.store.turn_writes import TurnStart, TurnWrites
 from shared.turns import keys
 from shared.turns.error_events import error_event
 from shared.turns.event_log import TurnEventLog, TurnEventWriter
@@ -68,6 +71,8 @@ class TurnRunner:
         self._liveness_ttl_s = liveness_ttl_s
         self._slot_lease_s = slot_lease_s
         self._coalesce_s = coalesce_s
+        self._contexts: dict[str, TurnContext] = {}
+        """Each running turn's context (what it read and holds), until its record is closed."""
 
     async def run(self, turn: Turn) -> None:
         # A turn its gateway gave up on (its client left, or no worker took it in time) is
@@ -96,7 +101,7 @@ class TurnRunner:
             heartbeat = asyncio.create_task(self._heartbeat(turn, log))
             try:
                 status, error = await self._stream(turn, log)
-                await asyncio.shield(self._record(turn.turn_id, status, error))
+                await asyncio.shield(self._record(turn, status, error))
             finally:
                 heartbeat.cancel()
         except RedisError as exc:
@@ -104,35 +109,67 @@ class TurnRunner:
             # gateway tells its client; we stop here (the model call was cancelled with it).
             status = "failed"
             logger.warning("turn %s lost its event log: %s", turn.turn_id, exc)
-            await asyncio.shield(self._record(turn.turn_id, "failed", "redis lost"))
+            await asyncio.shield(self._record(turn, "failed", "redis lost"))
         except BaseException:
             status = "failed"  # interrupted (the worker shuts down): recorded in `_stream`
             raise
         finally:
             self._server.take_turn_usage(turn.turn_id)  # left by a path that recorded nothing
+            self._contexts.pop(turn.turn_id, None)
             # Shielded: the end marker must be written even when this task is being cancelled.
             await asyncio.shield(self._close(turn, log, cancelled=status == "cancelled"))
 
-    async def _record(self, turn_id: str, status: TurnStatus, error: str | None) -> None:
-        """Close the turn's record, with its usage in the same transaction; when that fails,
+    async def _record(self, turn: Turn, status: TurnStatus, error: str | None) -> None:
+        """Close the turn's record, in one statement with its usage and the items it still holds;
+        when the thread is gone, without those items; when that fails, without the usage, then
         the record alone (accounting must never leave a turn looking unfinished)."""
-        usage = self._server.take_turn_usage(turn_id)
-        try:
-            await self._close_record(turn_id, status, error, usage)
-        except Exception:
-            if usage is None:
-                raise
-            TURN_USAGE_NOT_RECORDED.inc()
-            logger.exception("could not record usage of turn %s", turn_id)
-            await self._close_record(turn_id, status, error, None)
+        if status == "running":
+            return
+        context = self._context(turn)
+        usage: TurnUsage | None = self._server.take_turn_usage(turn.turn_id)
+        while True:
+            try:
+                await self._records.close(
+                    context, status, (error or "failed") if status == "failed" else None, usage
+                )
+                return
+            except NotFoundError:
+                if not context.writes.holds_writes():
+                    raise
+                logger.warning("turn %s: its thread is gone with what it held", turn.turn_id)
+                context.writes.forget_held()
+            except Exception:
+                if usage is not None:
+                    TURN_USAGE_NOT_RECORDED.inc()
+                    logger.exception("could not record usage of turn %s", turn.turn_id)
+                    usage = None
+                elif context.writes.holds_writes():
+                    logger.exception("turn %s: could not write what it held", turn.turn_id)
+                    context.writes.forget_held()
+                else:
+                    raise
 
-    async def _close_record(
-        self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None
-    ) -> None:
-        if status == "failed":
-            await self._records.failed(turn_id, error or "failed", usage)
-        elif status != "running":
-            await self._records.finished(turn_id, status, usage)
+    def _context(self, turn: Turn) -> TurnContext:
+        """The turn's context: what it read of its thread (the thread as the gateway read it,
+        if passed on) and what it has yet to write, its record included."""
+        context = self._contexts.get(turn.turn_id)
+        if context is None:
+            reads = ThreadReads(creates_thread=turn.thread_id is None)
+            if turn.thread_data is not None:
+                reads.seed(codec.load_thread(turn.thread_data))
+            start = TurnStart(
+                turn_id=turn.turn_id,
+                thread_id=turn.thread_id,
+                queued_at=datetime.fromtimestamp(turn.enqueued_at_ms / 1000, UTC),
+            )
+            context = TurnContext(
+                user_id=turn.user_id,
+                turn_id=turn.turn_id,
+                reads=reads,
+                writes=TurnWrites(record=start),
+            )
+            self._contexts[turn.turn_id] = context
+        return context
 
     async def _close(self, turn: Turn, log: _Log, *, cancelled: bool) -> None:
         # The thread and the user's stream slot are free before the client hears the end: a
@@ -161,7 +198,7 @@ class TurnRunner:
             if self._running.was_cancelled_by_client(turn.turn_id) and not _being_cancelled():
                 return "cancelled", None  # chatkit already saved what was streamed so far
             await asyncio.shield(log.error(INTERRUPTED_MESSAGE))
-            await asyncio.shield(self._record(turn.turn_id, "failed", "interrupted"))
+            await asyncio.shield(self._record(turn, "failed", "interrupted"))
             raise
         except TimeoutError:
             logger.warning("turn %s exceeded %.0fs", turn.turn_id, self._turn_timeout_s)
@@ -181,30 +218,19 @@ class TurnRunner:
             self._running.remove(turn.turn_id)
 
     async def _relay_events(self, turn: Turn, log: _Log) -> None:
-        # The record is written alongside the turn, not before it: one less round trip on the way
-        # to the first token. It is complete before the turn's end is recorded.
-        recording = asyncio.create_task(self._records.started(turn))
-        try:
-            events = self._server.stream_events(
-                turn.request,
-                TurnContext(
-                    user_id=turn.user_id,
-                    turn_id=turn.turn_id,
-                    reads=ThreadReads(creates_thread=turn.thread_id is None),
-                ),
-            )
-            # Closed explicitly, so a failed append stops the model call now rather than at GC.
-            # A text delta is handed over as text (merged, then encoded once, by the writer);
-            # any other event as chatkit's JSON.
-            async with contextlib.aclosing(events) as stream:
-                async for event in stream:
-                    delta = text_delta_of(event)
-                    if delta is not None:
-                        await log.append_text_delta(delta)
-                    else:
-                        await log.append("event", self._server.event_json(event))
-        finally:
-            await asyncio.shield(recording)
+        # The turn's record is written by its first statement (normally with the user's
+        # message) and closed by its last (`_record`): no statement of its own.
+        events = self._server.stream_events(turn.request, self._context(turn))
+        # Closed explicitly, so a failed append stops the model call now rather than at GC.
+        # A text delta is handed over as text (merged, then encoded once, by the writer);
+        # any other event as chatkit's JSON.
+        async with contextlib.aclosing(events) as stream:
+            async for event in stream:
+                delta = text_delta_of(event)
+                if delta is not None:
+                    await log.append_text_delta(delta)
+                else:
+                    await log.append("event", self._server.event_json(event))
 
     async def _heartbeat(self, turn: Turn, log: _Log) -> None:
         """Prove the worker alive to the relaying gateway, and keep the thread's turn lock and the

@@ -79,7 +79,7 @@ async def _start_turn(
         parsed, resources.store, resources.blobs, resources.settings.attachments, context
     )
     body, parsed = without_repeated_attachments(body, parsed)
-    await _check_targets(parsed, resources.store, context)
+    thread_data = await _check_targets(parsed, resources.store, context)
 
     turn_id = uuid.uuid4().hex
     bind_log_context(turn_id=turn_id)
@@ -91,6 +91,7 @@ async def _start_turn(
             enqueued_at_ms=int(time.time() * 1000),
             thread_id=None if isinstance(parsed, ThreadsCreateReq) else parsed.params.thread_id,
             traceparent=traceparent,
+            thread_data=thread_data,
         )
     ticket = await resources.admission.admit(turn, counts_a_message=uses_a_message(parsed))
     if isinstance(ticket, Refusal):
@@ -104,10 +105,12 @@ async def _start_turn(
 
 async def _check_targets(
     parsed: StreamingReq, store: PostgresStore, context: RequestContext
-) -> None:
+) -> str | None:
+    """Raise `NotFoundError` for a missing or foreign thread or item; the thread's stored
+    metadata when it was read (the worker then need not read it again)."""
     match parsed:
         case ThreadsCreateReq():
-            return
+            return None
         case ThreadsRetryAfterItemReq():
             item = await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
             if not isinstance(item, UserMessageItem):
@@ -119,4 +122,5 @@ async def _check_targets(
         case (
             ThreadsAddUserMessageReq() | ThreadsAddClientToolOutputReq() | ThreadsCustomActionReq()
         ):
-            await store.load_thread(parsed.params.thread_id, context)
+            return await store.load_thread_data(parsed.params.thread_id, context)
+    return None

@@ -51,7 +51,7 @@ def check_page(limit: int, order: str) -> int:
     return min(limit, MAX_PAGE_SIZE)
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     # chatkit stamps objects with a naive `datetime.now()`: read it as local time, as Python does,
     # instead of leaving the interpretation to the driver.
     return moment if moment.tzinfo is not None else moment.astimezone()
@@ -79,7 +79,11 @@ class PostgresStore(Store[RequestContext]):
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
         """The user's thread metadata; `NotFoundError` if missing or someone else's."""
-        data = await self._db.fetchval(
+        return codec.load_thread(await self.load_thread_data(thread_id, context))
+
+    async def load_thread_data(self, thread_id: str, context: RequestContext) -> str:
+        """`load_thread`'s metadata as stored (JSON), for passing it on."""
+        data: str | None = await self._db.fetchval(
             context.user_id,
             "SELECT data FROM threads WHERE id = $1 AND user_id = $2",
             thread_id,
@@ -87,7 +91,7 @@ class PostgresStore(Store[RequestContext]):
         )
         if data is None:
             raise NotFoundError(f"Thread {thread_id} not found")
-        return codec.load_thread(data)
+        return data
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         """Insert or update the thread; `NotFoundError` if the id belongs to another user."""
@@ -97,7 +101,7 @@ class PostgresStore(Store[RequestContext]):
                 SAVE_THREAD,
                 thread.id,
                 context.user_id,
-                _aware(thread.created_at),
+                aware(thread.created_at),
                 thread.title,
                 codec.dump_thread(thread),
             )
@@ -224,7 +228,7 @@ class PostgresStore(Store[RequestContext]):
                 thread_id,
                 context.user_id,
                 item.type,
-                _aware(item.created_at),
+                aware(item.created_at),
                 codec.dump_item(item),
             )
         except asyncpg.ForeignKeyViolationError:

@@ -24,6 +24,9 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
     """The pub/sub channel of the gateway relaying the turn: its worker publishes the turn's
     entries there, so no other gateway receives them (None: the shared `TURN_EVENTS_CHANNEL`,
     as gateways before per-gateway channels expect)."""
+    thread_data: str | None = None
+    """The thread's metadata (its stored JSON) as the gateway read it to check the request, so
+    the worker need not read it again (None: not read, or a message from before this field)."""
 
 
 TurnEventKind = Literal["started", "event", "heartbeat", "end"]

@@ -2,6 +2,11 @@
 
 Redis holds a turn only while it streams; this is the durable record an operator (or a support
 question) reads afterwards, and what a gateway corrects when the turn's worker died mid-way.
+
+A worker writes its turn's record with the turn's first statement (normally with the user's
+message, see `shared/store/turn_writes.py`) and closes it with the turn's last (`close`), so a turn
+whose worker died before its first statement has no record unless a gateway saw it lost (`lost`):
+nothing else of it was stored either.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import msgspec
 
 from shared.db.pool import DbPool
 from shared.db.user_scope import all_users_transaction, user_transaction
+from shared.store.turn_store import TurnContext
+from shared.store.turn_writes import TurnClose, write_turn
 from shared.turns.messages import Turn
 from shared.usage.repository import INSERT_USAGE, TurnUsage, usage_row
 
@@ -34,13 +41,24 @@ _CLOSE = (
     " WHERE turn_id = $1 AND status = 'running'"
 )
 
+# A worker that died before its first statement left no record: the gateway that saw it lost
+# writes one (when it was queued is not known here: now stands for it).
+_LOST = (
+    "INSERT INTO turns (turn_id, user_id, thread_id, status, error, queued_at, finished_at)"
+    " VALUES ($1, $2, $3, 'failed', $4, now(), now())"
+    " ON CONFLICT (turn_id) DO UPDATE"
+    " SET status = 'failed', error = excluded.error, finished_at = excluded.finished_at"
+    " WHERE turns.status = 'running' AND turns.user_id = excluded.user_id"
+)
+
 
 class TurnRecords:
     def __init__(self, pool: DbPool) -> None:
         self._pool = pool
 
     async def started(self, turn: Turn) -> bool:
-        """Record that a worker started `turn`; False if it was already recorded (a rerun)."""
+        """Record that a worker started `turn`; False if it was already recorded (a rerun).
+        (A worker's turn is recorded by its first statement instead; see `close`.)"""
         async with user_transaction(self._pool, turn.user_id) as conn:
             result: str = await conn.execute(
                 "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
@@ -66,6 +84,33 @@ class TurnRecords:
         """Close a running turn's record as failed: the one writer of a failure, whoever noticed
         it (the worker running the turn, the gateway relaying it, a worker's sweep)."""
         await self._close(turn_id, "failed", reason, usage)
+
+    async def close(
+        self,
+        turn: TurnContext,
+        status: Literal["completed", "failed", "cancelled"],
+        error: str | None,
+        usage: TurnUsage | None,
+    ) -> None:
+        """Close the record of a turn this worker ran, in one statement with what the turn still
+        holds (`turn.writes`) and its `usage`; the record is inserted if the turn wrote nothing
+        before. `NotFoundError` (nothing written) when the held writes' thread is gone."""
+        writes = turn.writes
+        if writes.record is None:
+            raise ValueError("this turn context keeps no record")
+        batch = writes.batch()
+        async with user_transaction(self._pool, turn.user_id) as conn:
+            await write_turn(
+                conn, turn.user_id, turn.reads.thread_id, batch,
+                close=TurnClose(status, error, usage), start=writes.record,
+            )  # fmt: skip
+        writes.written(batch)
+
+    async def lost(self, turn_id: str, user_id: str, thread_id: str | None) -> None:
+        """Close as failed (`WORKER_LOST`) a turn whose worker stopped heartbeating, recording
+        it if its worker died before its first statement."""
+        async with user_transaction(self._pool, user_id) as conn:
+            await conn.execute(_LOST, turn_id, user_id, thread_id, WORKER_LOST)
 
     async def _close(
         self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None

@@ -106,6 +106,8 @@ async def test_the_turns_own_writes_keep_its_reads_current(
             "thr_t", None, limit, "desc", context
         ) == await plain.load_thread_items("thr_t", None, limit, "desc", ALICE)
     assert (await store.load_thread("thr_t", context)).title == "Renamed"
+    # A rename is held until the turn's next statement (or its close, `TurnRecords.close`).
+    await store.flush(context)
     assert (await plain.load_thread("thr_t", ALICE)).title == "Renamed"
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import msgspec
 from redis.exceptions import RedisError
 
 from services.gateway.draining import DrainState
@@ -24,7 +25,7 @@ from shared.settings import Settings
 from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
 from shared.turns.queue import TurnQueue
-from shared.turns.records import WORKER_LOST, TurnRecords
+from shared.turns.records import TurnRecords
 from shared.workers.registry import WorkerRegistry
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,9 @@ class TurnStreams:
                         return
                 inbox = self._notifier.watch(turn.turn_id)  # before queueing: nothing is missed
                 try:
-                    await self._queue.enqueue(turn)
+                    # Not the thread as the gateway read it before waiting: the turn it waited
+                    # for may have changed it (its title).
+                    await self._queue.enqueue(msgspec.structs.replace(turn, thread_data=None))
                 except RedisError as exc:
                     self._notifier.unwatch(turn.turn_id)
                     logger.warning("turn %s not queued: %s", turn.turn_id, exc)
@@ -197,7 +200,7 @@ class TurnStreams:
                 )
                 return error_frame(error_events.NO_WORKER)
             case "worker_lost":
-                await self._records.failed(stream.turn_id, WORKER_LOST)
+                await self._records.lost(stream.turn_id, stream.user_id, stream.thread_id)
                 await self._holds.release(stream.turn_id, stream.user_id, stream.thread_id)
                 return error_frame(error_events.WORKER_LOST)
             case "gap":
