@@ -14,7 +14,12 @@ Every write the turn makes through the store updates these reads too, held write
 thread deleted meanwhile fails the turn's next write, as it did before.
 
 A turn may start knowing its thread's metadata but not its items: the gateway read the thread to
-check it and passed it on (`seed`). The items then come with the turn's first statement.
+check it and passed it on (`seed`). The items then come with the turn's first statement. That
+read is as sound as the others: a turn's thread changes only by turns (the title) and by the
+gateway's non-streaming requests, and a turn that had to wait for the turn before it (`MULTITASK=
+enqueue`) is not passed the thread read before that turn ended. (Left: a request checked in the
+milliseconds before the turn before it closed, and admitted just after, is passed the thread as
+it was before that close; at worst its title is made again.)
 """
 
 from __future__ import annotations

@@ -59,8 +59,8 @@ class TurnStore(PostgresStore):
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
         turn = _turn(context)
-        if turn is None:
-            return await super().load_thread(thread_id, context)
+        if turn is None or turn.reads.thread_id not in (None, thread_id):
+            return await super().load_thread(thread_id, context)  # not the turn's thread
         known = turn.reads.thread_of(thread_id)
         if known is None:
             await self._sync(turn, thread_id)
@@ -186,6 +186,8 @@ class TurnStore(PostgresStore):
         yet), and the thread's newest items unless the reads know them. `NotFoundError` (and
         nothing written) when the thread is not the user's or is gone."""
         reads, writes = turn.reads, turn.writes
+        if reads.thread_id not in (None, thread_id):
+            raise ValueError("a turn writes its own thread only")  # what it holds is for that
         batch = writes.batch(then=item)
         newest = None if thread_id is None or reads.knows_items(thread_id) else self._newest_items
         async with self._db.transaction(turn.user_id) as conn:
