@@ -11,15 +11,26 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from chatkit.types import (
+    InferenceOptions,
+    ThreadMetadata,
+    UserMessageItem,
+    UserMessageTextContent,
+)
 
 from services.cli.commands.migrate import apply_pending
 from shared.db.migrations import apply_migrations, available_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
+from shared.request_context import RequestContext
 from shared.settings import DatabaseSettings
+from shared.store.thread_reads import ThreadReads
+from shared.store.turn_store import TurnContext, TurnStore
+from shared.store.turn_writes import TurnStart, TurnWrites
 from shared.tasks.repository import TaskRepository
 from shared.turns.messages import Turn
 from shared.turns.records import WORKER_LOST, TurnRecords
@@ -30,6 +41,8 @@ from tests.db_roles import (
     migrated_pool,
     owned_scratch_database,
 )
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -124,6 +137,32 @@ async def test_turn_housekeeping_across_users_works_as_the_services_role(
     record = await records.get(turn_ids[1], "bob")
     assert record is not None and record.status == "failed"
     assert await records.get(turn_ids[1], "alice") is None
+
+
+async def test_a_turns_writes_work_as_the_services_role(service_pool: DbPool) -> None:
+    # One statement of data-modifying CTEs (thread, record, items, newest), then the close.
+    store, records = TurnStore(service_pool, newest_items=5), TurnRecords(service_pool)
+    turn_id = f"turn-{uuid.uuid4().hex[:8]}"
+    context = TurnContext(
+        user_id="alice", turn_id=turn_id, reads=ThreadReads(creates_thread=True),
+        writes=TurnWrites(record=TurnStart(turn_id=turn_id, thread_id=None, queued_at=NOW)),
+    )  # fmt: skip
+    thread_id = f"thr_{uuid.uuid4().hex[:8]}"
+    await store.save_thread(ThreadMetadata(id=thread_id, created_at=NOW), context)
+    message = UserMessageItem(
+        id=f"msg_{uuid.uuid4().hex[:8]}", thread_id=thread_id, created_at=NOW,
+        content=[UserMessageTextContent(text="hi")], inference_options=InferenceOptions(),
+    )  # fmt: skip
+    await store.add_thread_item(thread_id, message, context)
+    await records.close(context, "completed", None, None)
+    record = await records.get(turn_id, "alice")
+    assert record is not None and (record.status, record.thread_id) == ("completed", thread_id)
+    page = await store.load_thread_items(thread_id, None, 5, "asc", RequestContext("alice"))
+    assert [i.id for i in page.data] == [message.id]
+    # A gateway's worker-lost record, for a turn whose worker wrote nothing.
+    await records.lost("turn-lost", "bob", None)
+    lost = await records.get("turn-lost", "bob")
+    assert lost is not None and (lost.status, lost.error) == ("failed", WORKER_LOST)
 
 
 async def test_a_services_role_that_bypasses_row_level_security_is_reported(
