@@ -75,6 +75,8 @@ class Batch:
     thread: ThreadMetadata | None
     thread_is_new: bool
     items: tuple[ThreadItem, ...]
+    held: dict[str, ThreadItem]
+    """The held items as they were when the batch was taken."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +109,16 @@ class TurnWrites:
 
     def batch(self, *, then: ThreadItem | None = None) -> Batch:
         """The held writes, with `then` last (written after the held items: its place is after
-        theirs)."""
+        theirs), or in place of its held version."""
         items = dict(self.items)
         if then is not None:
-            items.pop(then.id, None)
             items[then.id] = then
         return Batch(
             record=self.record if not self.recorded else None,
             thread=self.thread,
             thread_is_new=self.thread_is_new,
             items=tuple(items.values()),
+            held=dict(self.items),
         )
 
     def written(self, batch: Batch) -> None:
@@ -127,9 +129,9 @@ class TurnWrites:
             self.thread_is_new = False
         if self.thread is batch.thread:
             self.thread = None
-        for item in batch.items:
-            if self.items.get(item.id) is item:
-                del self.items[item.id]
+        for item_id, item in batch.held.items():
+            if self.items.get(item_id) is item:
+                del self.items[item_id]
 
     def pending(self) -> bool:
         """Something is held, or the record is not written yet."""
