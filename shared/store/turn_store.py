@@ -136,7 +136,7 @@ class TurnStore(PostgresStore):
         if thread_id != reads.thread_id and reads.thread_id is not None:
             await super()._upsert_item(thread_id, item, context)  # not the turn's thread
             return
-        # Held when it is the assistant's (what the user sent must survive a crash) and these
+        # Held when nobody needs it stored before the turn ends (`WRITTEN_AT_ONCE`) and these
         # reads can place it: it is known, or new, or the items are not read yet (whatever
         # reads them writes it first).
         if not isinstance(item, WRITTEN_AT_ONCE) and (

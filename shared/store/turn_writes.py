@@ -10,7 +10,9 @@ statement): its record, its first read, the user's message, the answer, and its 
   and the turn's usage in one statement.
 
 What the user sent (a message, a client tool's output, answers to a form) is never held: it is
-durable before the model is called, so a worker that crashes loses only what the model said. A
+durable before the model is called, so a worker that crashes loses only what the model said. Nor
+is a widget: its buttons can be pressed while the turn still runs, and a press that the gateway
+answers itself (`threads.sync_custom_action`) loads the widget from the database. A
 held item is in the turn's reads (`thread_reads.py`) as soon as it is held, so the turn sees its
 own writes; the `end` of the turn's event log is written after its close commits, so a client
 that reloads after the stream ended sees every item.
@@ -34,6 +36,7 @@ from chatkit.types import (
     ThreadItem,
     ThreadMetadata,
     UserMessageItem,
+    WidgetItem,
 )
 
 from shared.db.user_scope import Connection
@@ -43,8 +46,9 @@ from shared.usage.repository import TurnUsage, usage_row
 
 ClosingStatus = Literal["completed", "failed", "cancelled"]
 
-WRITTEN_AT_ONCE: Final = (UserMessageItem, ClientToolCallItem, StructuredInputItem)
-"""Items carrying what the user or their client sent: never held."""
+WRITTEN_AT_ONCE: Final = (UserMessageItem, ClientToolCallItem, StructuredInputItem, WidgetItem)
+"""Never held: items carrying what the user or their client sent, and widgets (which can be acted
+on before the turn ends)."""
 
 
 @dataclass(frozen=True, slots=True)
