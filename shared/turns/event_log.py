@@ -36,6 +36,8 @@ FIELD = b"e"
 BATCH_FIELD = b"b"
 """The field of an entry holding several events (a msgpack array)."""
 START = "0-0"
+URGENT: frozenset[TurnEventKind] = frozenset({"started", "end"})
+"""Entries a `TurnEventWriter` writes at once (see there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,11 @@ class TurnEventWriter:
     """One turn's producer: numbers its entries and appends them in order, few at a time.
 
     What is urgent goes out at once: the first words of each message part (`append_text_delta`),
-    the turn's `end`, and whatever is queued when one of them is written. Anything else (the
-    `started` mark, heartbeats, chatkit's events around the answer) waits up to `linger_s` for
-    company, so the events that come within a few milliseconds of each other (the user's message
-    stored, the answer's end) travel as one entry: one XADD and one PUBLISH for Redis, one
+    the turn's `started` and `end` (the gateway times the pickup, and the stream ends, on them),
+    and whatever is queued when one of them is written. Anything else (heartbeats, chatkit's
+    events around the answer) waits up to `linger_s` for company, so the events that come within
+    a few milliseconds of each other (the user's message stored and the answer's start; the
+    answer's end) travel as one entry: one XADD and one PUBLISH for Redis, one
     announcement for the gateway. Nothing waits longer than `linger_s`, and nothing is reordered.
     While a write is in flight, everything queued meanwhile goes with the next one. A failed
     write is raised by the next `append` or by `flush`.
@@ -155,7 +158,7 @@ class TurnEventWriter:
     async def append(self, kind: TurnEventKind, data: bytes = b"") -> None:
         self._release_held()
         self._queue(kind, data)
-        if kind == "end" or self._linger_s <= 0 or len(self._pending) >= self.MAX_PENDING:
+        if kind in URGENT or self._linger_s <= 0 or len(self._pending) >= self.MAX_PENDING:
             await self._write_soon()
         else:
             self._linger()

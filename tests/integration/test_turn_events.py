@@ -133,14 +133,17 @@ async def test_entries_linger_for_company_but_the_end_goes_at_once(
     async with redis_client.pubsub() as pubsub:
         await pubsub.subscribe(keys.TURN_EVENTS_CHANNEL)
         writer = TurnEventWriter(log, "turn-linger", linger_s=0.2)
-        await writer.append("started")
-        await writer.append("event", b'{"type":"thread.item.done"}')
+        await writer.append("started")  # urgent: the gateway times the pickup on it
         await asyncio.sleep(0.05)
-        assert await log.read("turn-linger", START) == []  # still waiting for company
+        assert [e.kind for _, e in await log.read("turn-linger", START)] == ["started"]
+        await writer.append("event", b'{"type":"thread.item.done"}')
+        await writer.append("heartbeat")
+        await asyncio.sleep(0.05)
+        assert len(await log.read("turn-linger", START)) == 1  # still waiting for company
         await asyncio.sleep(0.3)
         first = await log.read("turn-linger", START)
-        assert [e.kind for _, e in first] == ["started", "event"]  # on its own, within the linger
-        assert len({entry_id for entry_id, _ in first}) == 1  # as one entry
+        assert [e.kind for _, e in first] == ["started", "event", "heartbeat"]  # in the linger
+        assert len({entry_id for entry_id, _ in first[1:]}) == 1  # the two as one entry
 
         await writer.append("event", b'{"type":"thread.item.done"}')
         await writer.append("end")  # urgent: takes the lingering event along, no waiting
@@ -150,4 +153,4 @@ async def test_entries_linger_for_company_but_the_end_goes_at_once(
         announcements = 0
         while (message := await pubsub.get_message(timeout=0.2)) is not None:
             announcements += message["type"] == "message"
-    assert announcements == 2
+    assert announcements == 3
