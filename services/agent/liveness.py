@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class WorkerHeartbeat:
-    """Announces this worker every `interval_s` from `start` until `stop`, then withdraws it.
+    """Announces this worker every `interval_s` from `start` until `stop`, then withdraws it;
+    after `drain`, as a worker that finishes its turns but takes no new ones.
 
     A failed beat (Redis restarting) is logged and retried at the next interval: the worker keeps
     running its turns, and reappears in the registry as soon as Redis answers again.
@@ -53,6 +54,8 @@ class WorkerHeartbeat:
         self._interval_s = interval_s
         self._pool = pool
         self._stopping = threading.Event()
+        self._beat_now = threading.Event()
+        self._draining = False
         self._thread = threading.Thread(target=self._beat_until_stopped, name="worker-heartbeat")
         self._thread.daemon = True  # never keeps a dying process alive
         self._started_at = time.time()
@@ -61,9 +64,16 @@ class WorkerHeartbeat:
     def start(self) -> None:
         self._thread.start()
 
+    def drain(self) -> None:
+        """From the next beat on (at once), beat as a worker that takes no new turns but is alive
+        for the ones it runs (`DRAINING_WORKERS`); does not wait."""
+        self._draining = True
+        self._beat_now.set()
+
     def stop(self) -> None:
         """Withdraw from the registry (at once; the thread does it); does not wait."""
         self._stopping.set()
+        self._beat_now.set()
 
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout_s)
@@ -79,11 +89,14 @@ class WorkerHeartbeat:
             while not self._stopping.is_set():
                 try:
                     with client.pipeline(transaction=False) as pipe:
-                        queue_beat(pipe, self._status(), self._registry_ttl_s)
+                        queue_beat(
+                            pipe, self._status(), self._registry_ttl_s, draining=self._draining
+                        )
                         pipe.execute()
                 except (RedisError, OSError) as exc:
                     log.warning("worker heartbeat failed (%s); retrying", exc)
-                self._stopping.wait(self._interval_s)
+                self._beat_now.wait(self._interval_s)
+                self._beat_now.clear()
             # A worker that cannot withdraw (Redis down) expires from the registry on its own.
             with contextlib.suppress(RedisError, OSError), client.pipeline() as pipe:
                 queue_removal(pipe, self.worker_id)

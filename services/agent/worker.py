@@ -7,9 +7,9 @@ rather than a busy loop. It pops only while it has room, so a turn it cannot sta
 for a worker that can.
 
 arq's loop stops the process at the first Redis error; ours waits and retries instead, so a worker
-outlives a Redis restart. On SIGTERM the worker leaves the registry of live workers, takes no new
-turns and gives running ones `WORKER_DRAIN_S` to finish (arq's `job_completion_wait`); a turn it
-popped but had not started goes back to the queue.
+outlives a Redis restart. On SIGTERM the worker moves to the registry's draining workers (no longer
+counted for new turns), takes no new turns and gives running ones `WORKER_DRAIN_S` to finish
+(arq's `job_completion_wait`); a turn it popped but had not started goes back to the queue.
 """
 
 from __future__ import annotations
@@ -161,4 +161,6 @@ class TurnWorker(Worker):
         super().handle_sig_wait_for_completion(signum)
         runtime: WorkerRuntime | None = self.ctx.get("runtime")
         if runtime is not None:
-            runtime.heartbeat.stop()  # gateways stop counting on this worker at once
+            # Gateways stop counting on this worker for new turns at once; it still beats (as
+            # draining) for the turns it finishes, so those are not taken for lost.
+            runtime.heartbeat.drain()

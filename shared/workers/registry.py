@@ -22,7 +22,11 @@ from redis.client import Pipeline as SyncPipeline
 from shared.turns.keys import PREFIX
 
 WORKERS = f"{PREFIX}:workers"
-"""Sorted set: worker id -> time of its last heartbeat (epoch seconds)."""
+"""Sorted set: worker id -> time of its last heartbeat (epoch seconds), of the workers taking
+turns (the admission's "is a worker alive")."""
+DRAINING_WORKERS = f"{PREFIX}:workers:draining"
+"""Sorted set like `WORKERS`, of the workers that stopped taking turns (SIGTERM) and finish the
+ones they run: alive for the turns they hold, not counted for new ones."""
 
 
 def worker_status_key(worker_id: str) -> str:
@@ -50,15 +54,21 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def queue_beat(pipe: SyncPipeline | Pipeline, status: WorkerStatus, ttl_s: float) -> None:
-    """Queue a worker's beat on a pipeline, sync (the heartbeat thread's) or async."""
-    pipe.zadd(WORKERS, {status.worker_id: status.beat_at})
+def queue_beat(
+    pipe: SyncPipeline | Pipeline, status: WorkerStatus, ttl_s: float, *, draining: bool = False
+) -> None:
+    """Queue a worker's beat on a pipeline, sync (the heartbeat thread's) or async; a draining
+    worker beats in `DRAINING_WORKERS`, and no longer in `WORKERS`."""
+    if draining:
+        pipe.zrem(WORKERS, status.worker_id)
+    pipe.zadd(DRAINING_WORKERS if draining else WORKERS, {status.worker_id: status.beat_at})
     pipe.set(worker_status_key(status.worker_id), msgspec.json.encode(status), px=int(ttl_s * 1000))
 
 
 def queue_removal(pipe: SyncPipeline | Pipeline, worker_id: str) -> None:
     """Queue a worker's withdrawal from the registry on a pipeline, sync or async."""
     pipe.zrem(WORKERS, worker_id)
+    pipe.zrem(DRAINING_WORKERS, worker_id)
     pipe.delete(worker_status_key(worker_id))
 
 
@@ -79,9 +89,13 @@ class WorkerRegistry:
             await pipe.execute()
 
     async def is_live(self, worker_id: str) -> bool:
-        """The worker beat within `ttl_s`."""
-        beat_at: float | None = await self.redis.zscore(WORKERS, worker_id)
-        return beat_at is not None and beat_at > time.time() - self.ttl_s
+        """The worker beat within `ttl_s`, taking turns or draining."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zscore(WORKERS, worker_id)
+            pipe.zscore(DRAINING_WORKERS, worker_id)
+            beats: list[float | None] = await pipe.execute()
+        since = time.time() - self.ttl_s
+        return any(beat_at is not None and beat_at > since for beat_at in beats)
 
     async def live_count(self) -> int:
         count: int = await self.redis.zcount(WORKERS, time.time() - self.ttl_s, "+inf")

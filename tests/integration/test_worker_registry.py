@@ -43,11 +43,22 @@ async def test_beating_worker_is_listed_with_its_load_and_withdrawn_when_stopped
         [live] = await registry.live()
         assert (live.worker_id, live.running_turns, live.max_turns) == ("w1", 0, 7)
         assert await registry.is_live("w1") and not await registry.is_live("w2")
+
+        # Draining (SIGTERM): no longer counted for new turns, still alive for its own.
+        heartbeat.drain()
+        for _ in range(500):
+            if not await registry.live_count():
+                break
+            await asyncio.sleep(0.01)
+        assert await registry.live() == []
+        await asyncio.sleep(0.2)  # beats go on
+        assert await registry.is_live("w1")
     finally:
         heartbeat.stop()
         await asyncio.to_thread(heartbeat.join, 5.0)
 
     assert await registry.live() == []
+    assert not await registry.is_live("w1")  # withdrawn from both
 
 
 async def test_a_worker_whose_loop_is_blocked_still_beats(
