@@ -1,11 +1,12 @@
-"""Where a turn's CPU goes: py-spy on the worker and the gateway under a small saturated load.
+"""Where a turn's CPU goes: py-spy on the worker and the gateway under a small load.
 
-python -m bench.profile_turns   # needs py-spy (`pip install py-spy`); writes /tmp/profile_*.txt
+python -m bench.profile_turns [--paced]   # needs py-spy (`pip install py-spy`); /tmp/profile_*.txt
 
-One worker, an unpaced emulator, 30 users sending 6 messages each; py-spy samples both processes
-for 25 s (`--format raw`: collapsed stacks) and this prints, per process, the share of samples
-spent in each package (inclusive) and the functions with the most samples of their own. Shares,
-not times: they hold on a loaded machine better than absolute figures do.
+One worker, an unpaced emulator, 30 users sending 6 messages each (`--paced`: split_vs_single's
+paced model, 30 streams' worth of arrivals); py-spy samples both processes for 25 s (`--format
+raw`: collapsed stacks) and this prints, per process, the share of samples spent in each package
+(inclusive) and the functions with the most samples of their own. Shares, not times: they hold
+on a loaded machine better than absolute figures do.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from collections import Counter
 from pathlib import Path
 
 from bench.scenarios.common import load
+from bench.scenarios.split_vs_single import (
+    FIRST_TOKEN_MS,
+    LONG_TEXT,
+    TOKENS_PER_CHUNK,
+    TOKENS_PER_S,
+    TURN_S,
+)
 from bench.system import SystemSpec, bench_backends, started_system
 
 PACKAGES = (
@@ -33,12 +41,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_turns")
     parser.add_argument("--seconds", type=int, default=25)
     parser.add_argument("--out", type=Path, default=Path("/tmp"))
+    parser.add_argument("--paced", action="store_true",
+                        help="the paced model of split_vs_single (a chunk every 50 ms), 30 streams "
+                        "arriving in an open loop, instead of the unpaced closed loop")  # fmt: skip
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         parser.error("py-spy is not installed (pip install py-spy)")
+    args.out.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Path] = {}
-    with bench_backends() as backends, started_system(SystemSpec(workers=1), backends) as system:
+    spec = (
+        SystemSpec(workers=1, first_token_ms=FIRST_TOKEN_MS, tokens_per_s=TOKENS_PER_S,
+                   tokens_per_chunk=TOKENS_PER_CHUNK)
+        if args.paced else SystemSpec(workers=1)
+    )  # fmt: skip
+    with bench_backends() as backends, started_system(spec, backends) as system:
         load(system, "warm-up", 0, users=4, messages=2, progress=False, pids=None)
         targets = {"worker": system.pids["worker-1"], "gateway": system.pids["gateway"]}
         spies = []
@@ -65,8 +82,13 @@ def main() -> int:
                     stderr=subprocess.STDOUT,
                 )
             )
-        result = load(system, "profiled", 0, users=30, messages=6, progress=False,
-                      parse_deltas=False)  # fmt: skip
+        if args.paced:
+            result = load(system, "profiled", FIRST_TOKEN_MS, mode="open", rate=30 / TURN_S,
+                          duration_s=args.seconds, text=LONG_TEXT, progress=False,
+                          parse_deltas=False)  # fmt: skip
+        else:
+            result = load(system, "profiled", 0, users=30, messages=6, progress=False,
+                          parse_deltas=False)  # fmt: skip
         for spy in spies:
             spy.wait()
     print(f"{result.ok_turns} turns, {result.events / max(result.ok_turns, 1):.1f} events a turn;"
