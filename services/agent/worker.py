@@ -30,6 +30,7 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from services.agent.runtime import WorkerRuntime, open_runtime
+from shared.gc_freeze import freeze_startup_objects
 from shared.observability.log_context import log_context
 from shared.settings import Settings
 from shared.turns import keys
@@ -53,6 +54,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     opened = contextlib.AsyncExitStack()
     ctx["runtime"] = await opened.enter_async_context(open_runtime(settings, ctx["redis"]))
     ctx["opened"] = opened
+    freeze_startup_objects()
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:

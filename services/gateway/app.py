@@ -31,6 +31,7 @@ from services.gateway.tasks.routes import TaskController
 from services.gateway.transcription.route import transcription_route
 from services.gateway.turns.resume import turn_events_endpoint
 from services.gateway.turns.stop_route import stop_turn
+from shared.gc_freeze import freeze_startup_objects
 from shared.settings import Settings
 
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, draining: DrainState | None = None) -> Litest
         ):
             app.state.resources = resources
             app.state[MCP_STATE_KEY] = mcp_sessions
+            freeze_startup_objects()
             yield
 
     def provide_resources(state: State) -> GatewayResources:

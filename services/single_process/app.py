@@ -18,6 +18,7 @@ from services.gateway.auth.identity import token_from_request
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.resources import build_verifier
 from services.gateway.turns.error_events import SSE_HEADERS
+from shared.gc_freeze import freeze_startup_objects
 from shared.request_context import RequestContext
 from shared.settings import Settings
 
@@ -32,6 +33,7 @@ def create_single_process_app(settings: Settings) -> Litestar:
             opened.push_async_callback(http.aclose)
             app.state.runtime = await opened.enter_async_context(open_runtime(settings, redis))
             app.state.verifier = build_verifier(settings.auth, http)
+            freeze_startup_objects()
             yield
 
     @post("/chatkit", status_code=200)
