@@ -218,8 +218,7 @@ class PostgresStore(Store[RequestContext]):
         """Replace a stored item (inserting it if it is not there yet)."""
         await self._upsert_item(thread_id, item, context)
 
-    async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> int:
-        """Store `item`; its `seq` (its place in the thread, kept by an update)."""
+    async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:
             seq = await self._db.fetchval(
                 context.user_id,
@@ -239,7 +238,6 @@ class PostgresStore(Store[RequestContext]):
         if seq is None:
             # Not the user's thread, or the item id already lives in another thread/user.
             raise NotFoundError(f"Thread {thread_id} not found")
-        return int(seq)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         """One item of the user's thread; `NotFoundError` otherwise."""

@@ -217,6 +217,11 @@ _PART_0 = "SELECT 0 AS part, NULL::text AS id, NULL::bigint AS seq, data"
 _NO_ROWS = "SELECT 0 AS part, NULL::text AS id, NULL::bigint AS seq, NULL::jsonb AS data"
 
 
+def _needs_thread(batch: Batch, newest: int | None) -> bool:
+    """The statement writes or reads the thread's rows, so the thread must be the user's."""
+    return batch.thread is not None or bool(batch.items) or newest is not None
+
+
 def turn_statement(
     user_id: str,
     thread_id: str | None,
@@ -233,7 +238,7 @@ def turn_statement(
     user = arg(user_id, "text")
     ctes: list[str] = []
     selects: list[str] = []
-    needs_thread = batch.thread is not None or bool(batch.items) or newest is not None
+    needs_thread = _needs_thread(batch, newest)
     if needs_thread:
         if thread_id is None:
             raise ValueError("writing items needs the turn's thread")
@@ -310,7 +315,7 @@ async def write_turn(
         rows = None  # the thread was deleted while the statement ran
     except asyncpg.InsufficientPrivilegeError:
         rows = None  # an item id of another user's: row security refused the upsert
-    needs_thread = batch.thread is not None or bool(batch.items) or newest is not None
+    needs_thread = _needs_thread(batch, newest)
     threads = [] if rows is None else [row for row in rows if row["part"] == 0]
     seqs = {} if rows is None else {row["id"]: int(row["seq"]) for row in rows if row["part"] == 1}
     if rows is None or (needs_thread and not threads) or len(seqs) != len(batch.items):

@@ -11,7 +11,6 @@ nothing else of it was stored either.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
@@ -20,8 +19,7 @@ from shared.db.pool import DbPool
 from shared.db.user_scope import all_users_transaction, user_transaction
 from shared.store.turn_store import TurnContext
 from shared.store.turn_writes import TurnClose, write_turn
-from shared.turns.messages import Turn
-from shared.usage.repository import INSERT_USAGE, TurnUsage, usage_row
+from shared.usage.repository import TurnUsage
 
 TurnStatus = Literal["running", "completed", "failed", "cancelled"]
 WORKER_LOST = "worker lost"
@@ -40,6 +38,7 @@ _CLOSE = (
     "UPDATE turns SET status = $2, error = $3, finished_at = now()"
     " WHERE turn_id = $1 AND status = 'running'"
 )
+"""A record already closed (e.g. marked failed by a gateway) stays as it is."""
 
 # A worker that died before its first statement left no record: the gateway that saw it lost
 # writes one (when it was queued is not known here: now stands for it).
@@ -56,34 +55,11 @@ class TurnRecords:
     def __init__(self, pool: DbPool) -> None:
         self._pool = pool
 
-    async def started(self, turn: Turn) -> bool:
-        """Record that a worker started `turn`; False if it was already recorded (a rerun).
-        (A worker's turn is recorded by its first statement instead; see `close`.)"""
-        async with user_transaction(self._pool, turn.user_id) as conn:
-            result: str = await conn.execute(
-                "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
-                " VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (turn_id) DO NOTHING",
-                turn.turn_id,
-                turn.user_id,
-                turn.thread_id,
-                datetime.fromtimestamp(turn.enqueued_at_ms / 1000, UTC),
-            )
-        return result.endswith(" 1")
-
-    async def finished(
-        self,
-        turn_id: str,
-        status: Literal["completed", "cancelled"],
-        usage: TurnUsage | None = None,
-    ) -> None:
-        """Close a running turn's record as completed or cancelled (with its `usage`, in the
-        same transaction)."""
-        await self._close(turn_id, status, None, usage)
-
-    async def failed(self, turn_id: str, reason: str, usage: TurnUsage | None = None) -> None:
-        """Close a running turn's record as failed: the one writer of a failure, whoever noticed
-        it (the worker running the turn, the gateway relaying it, a worker's sweep)."""
-        await self._close(turn_id, "failed", reason, usage)
+    async def failed(self, turn_id: str, reason: str) -> None:
+        """Close a running turn's record as failed, by turn id alone (a worker's sweep of turns
+        whose worker died); a record already closed stays as it is."""
+        async with all_users_transaction(self._pool) as conn:
+            await conn.execute(_CLOSE, turn_id, "failed", reason)
 
     async def close(
         self,
@@ -111,21 +87,6 @@ class TurnRecords:
         it if its worker died before its first statement."""
         async with user_transaction(self._pool, user_id) as conn:
             await conn.execute(_LOST, turn_id, user_id, thread_id, WORKER_LOST)
-
-    async def _close(
-        self, turn_id: str, status: TurnStatus, error: str | None, usage: TurnUsage | None
-    ) -> None:
-        # A record already closed (e.g. marked failed by a gateway) stays as it is. By turn id
-        # alone: a gateway closes the record of a turn whose worker died. With the turn's usage
-        # (its worker closing it), one transaction in its user's scope writes both: a turn's
-        # record and usage cost one transaction (its BEGIN, scope and COMMIT), not two.
-        if usage is None:
-            async with all_users_transaction(self._pool) as conn:
-                await conn.execute(_CLOSE, turn_id, status, error)
-            return
-        async with user_transaction(self._pool, usage.user_id) as conn:
-            await conn.execute(_CLOSE, turn_id, status, error)
-            await conn.execute(INSERT_USAGE, *usage_row(usage))
 
     async def running_since(self, seconds: float) -> list[str]:
         """Ids of turns recorded as running that started more than `seconds` ago."""

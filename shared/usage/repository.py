@@ -40,12 +40,12 @@ class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
     tool_calls: int
 
 
-INSERT_USAGE = (
+_INSERT_USAGE = (
     "INSERT INTO turn_usage (user_id, thread_id, turn_id, model, requests,"
     " input_tokens, output_tokens, tool_calls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 )
-"""One turn's usage (`usage_row` gives the arguments), for `record` or a caller's own
-transaction in the user's scope."""
+"""One turn's usage (`usage_row` gives the arguments; a turn's close writes the same row in its
+own statement, `shared/store/turn_writes.py`)."""
 
 
 def usage_row(usage: TurnUsage) -> tuple[str, str, str | None, str, int, int, int, int]:
@@ -66,7 +66,7 @@ class UsageRepository:
         self._db = UserScopedDb(pool)
 
     async def record(self, usage: TurnUsage) -> None:
-        await self._db.execute(usage.user_id, INSERT_USAGE, *usage_row(usage))
+        await self._db.execute(usage.user_id, _INSERT_USAGE, *usage_row(usage))
 
     async def for_turn(self, user_id: str, turn_id: str) -> list[TurnUsage]:
         rows = await self._db.fetch(

@@ -32,7 +32,6 @@ from shared.store.thread_reads import ThreadReads
 from shared.store.turn_store import TurnContext, TurnStore
 from shared.store.turn_writes import TurnStart, TurnWrites
 from shared.tasks.repository import TaskRepository
-from shared.turns.messages import Turn
 from shared.turns.records import WORKER_LOST, TurnRecords
 from tests.db_roles import (
     OWNER_ROLE,
@@ -127,11 +126,14 @@ async def test_the_services_role_owns_nothing_and_reads_only_in_a_user_scope(
 async def test_turn_housekeeping_across_users_works_as_the_services_role(
     service_pool: DbPool,
 ) -> None:
-    records = TurnRecords(service_pool)
+    records, store = TurnRecords(service_pool), TurnStore(service_pool, newest_items=5)
     turn_ids = [f"turn-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     for turn_id, user in zip(turn_ids, ("alice", "bob"), strict=True):
-        turn = Turn(turn_id=turn_id, user_id=user, request=b"{}", enqueued_at_ms=0)
-        assert await records.started(turn)
+        # Recorded as a worker's first statement records a turn (here one that writes nothing).
+        start = TurnStart(turn_id=turn_id, thread_id=None, queued_at=datetime.now(UTC))
+        await store.flush(
+            TurnContext(user_id=user, turn_id=turn_id, writes=TurnWrites(record=start))
+        )
     assert sorted(await records.running_since(0)) == sorted(turn_ids)
     await records.failed(turn_ids[1], WORKER_LOST)
     record = await records.get(turn_ids[1], "bob")

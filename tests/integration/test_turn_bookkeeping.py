@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import msgspec
 from redis.asyncio import Redis
 
 from services.agent.turn_sweeper import sweep_once
@@ -13,20 +12,9 @@ from shared.db.pool import DbPool
 from shared.turns import keys
 from shared.turns.event_log import FIELD, TurnEventLog
 from shared.turns.holds import TurnHolds
-from shared.turns.messages import Turn, TurnEvent, encode_event
+from shared.turns.messages import TurnEvent, encode_event
 from shared.turns.records import TurnRecords
-from shared.usage.repository import TurnUsage, UsageRepository
 from shared.workers.registry import WorkerRegistry, WorkerStatus
-
-
-def turn(turn_id: str, thread_id: str | None = "thr_1") -> Turn:
-    return Turn(
-        turn_id=turn_id,
-        user_id="alice",
-        request=b"{}",
-        enqueued_at_ms=int(time.time() * 1000),
-        thread_id=thread_id,
-    )
 
 
 async def test_one_turn_holds_a_thread_until_it_releases_it(redis_client: Redis) -> None:
@@ -53,15 +41,14 @@ async def test_a_lock_whose_holder_died_expires(redis_client: Redis) -> None:
     assert not await holds.renew("turn-a", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
 
 
-async def test_records_follow_a_turn_and_keep_the_first_ending(db_pool: DbPool) -> None:
-    records = TurnRecords(db_pool)
-    assert await records.started(turn("t1"))
-    assert not await records.started(turn("t1"))  # a second delivery is not a second turn
-    await records.failed("t1", "worker lost")
-    await records.finished("t1", "completed")  # too late: the turn was already closed
-    record = await records.get("t1", "alice")
-    assert record is not None and (record.status, record.error) == ("failed", "worker lost")
-    assert await records.get("t1", "mallory") is None
+async def record_running(db_pool: DbPool, turn_id: str) -> None:
+    """A turn's record as its worker's first statement leaves it (`shared/store/turn_writes.py`,
+    tested in test_turn_writes.py)."""
+    await db_pool.execute(
+        "INSERT INTO turns (turn_id, user_id, thread_id, status, queued_at)"
+        " VALUES ($1, 'alice', 'thr_1', 'running', now())",
+        turn_id,
+    )
 
 
 async def test_sweeper_fails_silent_running_turns_of_dead_workers_only(
@@ -72,8 +59,10 @@ async def test_sweeper_fails_silent_running_turns_of_dead_workers_only(
     workers = WorkerRegistry(redis_client, ttl_s=5)
     turn_ids = ("silent", "speaking", "done", "busy", "overdue", "orphaned")
     for turn_id in turn_ids:
-        await records.started(turn(turn_id))
-    await records.finished("done", "completed")
+        await record_running(db_pool, turn_id)
+    await db_pool.execute(
+        "UPDATE turns SET status = 'completed', finished_at = now() WHERE turn_id = $1", "done"
+    )
     await db_pool.execute("UPDATE turns SET started_at = now() - interval '10 minutes'")
     await events.append("speaking", TurnEvent(seq=1, kind="heartbeat"))
     # Started by workers, then silent for a while: one worker still beats (its loop is busy),
@@ -102,27 +91,3 @@ async def test_sweeper_fails_silent_running_turns_of_dead_workers_only(
         "overdue": "failed",  # silent for longer than any turn may last
         "orphaned": "failed",
     }
-
-
-async def test_a_turns_usage_is_written_with_its_record_in_its_users_scope(
-    db_pool: DbPool,
-) -> None:
-    records, usage = TurnRecords(db_pool), UsageRepository(db_pool)
-    assert await records.started(turn("t-used"))
-    used = TurnUsage(
-        user_id="alice", thread_id="thr_1", turn_id="t-used", model="gemini",
-        requests=2, input_tokens=30, output_tokens=40, tool_calls=1,
-    )  # fmt: skip
-    await records.finished("t-used", "completed", used)
-    record = await records.get("t-used", "alice")
-    assert record is not None and record.status == "completed"
-    assert await usage.for_turn("alice", "t-used") == [used]
-    # A turn already closed (a gateway took its worker for lost) keeps its status, and what
-    # the model was paid for is still counted.
-    assert await records.started(turn("t-late"))
-    await records.failed("t-late", "worker lost")
-    late = msgspec.structs.replace(used, turn_id="t-late")
-    await records.finished("t-late", "completed", late)
-    record = await records.get("t-late", "alice")
-    assert record is not None and record.status == "failed"
-    assert await usage.for_turn("alice", "t-late") == [late]
