@@ -32,3 +32,13 @@ def scratch_database(prefix: str) -> Iterator[str]:
         yield f"{ADMIN_DATABASE_URL.rpartition('/')[0]}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+MIGRATION_LOCKS_HELD = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory'
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (classid::bigint << 32) + objid::bigint = $1
+"""
+"""How many holders the migration lock has in the connection's own database. pg_locks is
+cluster-wide, and other xdist workers migrate their own databases at the same moment."""

@@ -13,6 +13,7 @@ import pytest
 from shared.db.migrations import MIGRATION_LOCK_KEY, apply_migrations, available_migrations
 from shared.db.pool import DbPool, create_pool
 from shared.settings import DatabaseSettings
+from tests.scratch_database import MIGRATION_LOCKS_HELD
 
 REPLICAS = 5
 
@@ -57,11 +58,7 @@ async def test_concurrent_replicas_apply_each_migration_once(fresh_database_url:
         assert await apply_migrations(pools[0]) == []
 
         # The advisory lock was released by every replica.
-        held = await pools[0].fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND (classid::bigint << 32) + objid::bigint = $1",
-            MIGRATION_LOCK_KEY,
-        )
+        held = await pools[0].fetchval(MIGRATION_LOCKS_HELD, MIGRATION_LOCK_KEY)
         assert held == 0
     finally:
         for pool in pools:

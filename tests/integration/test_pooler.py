@@ -26,6 +26,7 @@ from tests.db_roles import (
     owned_scratch_database,
 )
 from tests.pgbouncer import PgBouncer, database_name, running_pgbouncer
+from tests.scratch_database import MIGRATION_LOCKS_HELD
 
 REPLICAS = 5
 USERS = ("alice", "bob", "carol$u", "o'brien", "ünï", "$", "d" * 255)
@@ -78,11 +79,7 @@ async def test_many_replicas_migrate_through_the_pooler_at_once(
     # No server connection the pooler keeps is left holding the lock.
     admin = await asyncpg.connect(owned_database)
     try:
-        held = await admin.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND (classid::bigint << 32) + objid::bigint = $1",
-            MIGRATION_LOCK_KEY,
-        )
+        held = await admin.fetchval(MIGRATION_LOCKS_HELD, MIGRATION_LOCK_KEY)
         assert held == 0
     finally:
         await admin.close()
