@@ -8,9 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from arq.connections import ArqRedis
-from arq.connections import RedisSettings as ArqRedisSettings
-from arq.connections import create_pool as arq_pool
+from redis.asyncio import Redis
 
 from services.gateway.attachments.attachment_store import GatewayAttachmentStore
 from services.gateway.attachments.thread_cleanup import AttachmentCleaningStore
@@ -31,13 +29,13 @@ from shared.background import running
 from shared.db.pool import DbPool, create_pool
 from shared.db.startup import migrate
 from shared.observability.tracing import TurnTracing, build_tracing
+from shared.redis_connection import connect_redis
 from shared.settings import AuthSettings, Settings
 from shared.store.postgres_store import PostgresStore
 from shared.tasks.repository import TaskRepository
 from shared.turns import keys
 from shared.turns.event_log import TurnEventLog
 from shared.turns.holds import TurnHolds
-from shared.turns.keys import TURN_QUEUE
 from shared.turns.queue import TurnQueue
 from shared.turns.records import TurnRecords
 from shared.usage.repository import UsageRepository
@@ -48,7 +46,7 @@ from shared.workers.registry import WorkerRegistry
 class GatewayResources:
     settings: Settings
     pool: DbPool
-    redis: ArqRedis
+    redis: Redis
     store: PostgresStore
     blobs: BlobStore
     chatkit: GatewayChatKitServer
@@ -89,9 +87,7 @@ async def open_resources(
         pool = await create_pool(settings.database)
         opened.push_async_callback(pool.close)
         await migrate(settings.database, pool)
-        redis = await arq_pool(
-            ArqRedisSettings.from_dsn(settings.redis.url), default_queue_name=TURN_QUEUE
-        )
+        redis = await connect_redis(settings.redis)
         opened.push_async_callback(redis.aclose)
         transcriber = Transcriber(
             settings.transcription,

@@ -11,7 +11,6 @@ from chatkit.server import StreamingResult
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Stream
-from redis.asyncio import Redis
 
 from services.agent.runtime import WorkerRuntime, open_runtime
 from services.gateway.auth.identity import token_from_request
@@ -19,6 +18,7 @@ from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.resources import build_verifier
 from services.gateway.turns.error_events import SSE_HEADERS
 from shared.gc_freeze import freeze_startup_objects
+from shared.redis_connection import connect_redis
 from shared.request_context import RequestContext
 from shared.settings import Settings
 
@@ -27,7 +27,7 @@ def create_single_process_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as opened:
-            redis = Redis.from_url(settings.redis.url)
+            redis = await connect_redis(settings.redis)
             opened.push_async_callback(redis.aclose)
             http = httpx.AsyncClient()  # for a JWKS, when tokens are verified with one
             opened.push_async_callback(http.aclose)

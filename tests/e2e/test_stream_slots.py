@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from arq.connections import ArqRedis
+from redis.asyncio import Redis
 
 from services.chatkit_client.requests import threads_create
 from services.gateway.turns.cancelling import cancel_turn
@@ -115,7 +115,7 @@ def cancel(system: System, turn_id: str) -> None:
     """Cancel the turn the way the gateway does for its author (`cancel_turn`)."""
 
     async def cancelling() -> None:
-        redis = ArqRedis.from_url(system.env["REDIS_URL"])
+        redis = Redis.from_url(system.env["REDIS_URL"])
         try:
             queue = TurnQueue(redis, turn_timeout_s=60)
             origin = await queue.origin(turn_id)

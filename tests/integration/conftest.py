@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from arq.connections import ArqRedis
 
 from shared.db.migrations import apply_migrations
 from shared.db.pool import DbPool, create_pool
@@ -29,15 +28,3 @@ async def db_pool(database_url: str) -> AsyncIterator[DbPool]:
         yield pool
     finally:
         await pool.close()
-
-
-@pytest.fixture
-async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    """An arq client on the integration tests' Redis database, emptied before and after."""
-    redis = ArqRedis.from_url(redis_url)
-    await redis.flushdb()
-    try:
-        yield redis
-    finally:
-        await redis.flushdb()
-        await redis.aclose()

@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from arq.connections import ArqRedis
+from redis.asyncio import Redis
 
 from services.cli.__main__ import main
 from services.cli.commands.status import collect_status, render_status
@@ -31,20 +31,20 @@ def worker(
     )
 
 
-async def test_status_sums_the_workers_and_finds_the_oldest_turns(arq_redis: ArqRedis) -> None:
+async def test_status_sums_the_workers_and_finds_the_oldest_turns(redis_client: Redis) -> None:
     now = time.time()
-    registry = WorkerRegistry(arq_redis, ttl_s=6)
+    registry = WorkerRegistry(redis_client, ttl_s=6)
     await registry.beat(worker("w-a", now, 2, ("turn-recent", now - 5)))
     await registry.beat(worker("w-b", now, 3, ("turn-old", now - 42)))
     await registry.beat(worker("w-idle", now, 0, None))
     await registry.beat(worker("w-dead", now - 60, 4, ("turn-lost", now - 600)))
-    queue = TurnQueue(arq_redis, turn_timeout_s=60)
+    queue = TurnQueue(redis_client, turn_timeout_s=60)
     for number in range(2):
         enqueued_at_ms = int((now - 10 + number) * 1000)
         turn = Turn(turn_id=f"q{number}", user_id="u", request=b"{}", enqueued_at_ms=enqueued_at_ms)
         await queue.enqueue(turn)
 
-    status = await collect_status(arq_redis, liveness_ttl_s=6)
+    status = await collect_status(redis_client, liveness_ttl_s=6)
 
     assert (status.queue_depth, status.live_workers, status.turns_running, status.capacity) == (
         2,
@@ -64,8 +64,8 @@ async def test_status_sums_the_workers_and_finds_the_oldest_turns(arq_redis: Arq
     assert "w-dead" not in text
 
 
-async def test_status_without_workers_says_what_happens(arq_redis: ArqRedis) -> None:
-    status = await collect_status(arq_redis, liveness_ttl_s=6)
+async def test_status_without_workers_says_what_happens(redis_client: Redis) -> None:
+    status = await collect_status(redis_client, liveness_ttl_s=6)
     assert (status.queue_depth, status.live_workers, status.oldest_running) == (0, 0, None)
     text = render_status(status, time.time())
     assert "oldest running:  none" in text

@@ -18,7 +18,7 @@ from services.cli.args import Subparsers
 from shared.workers.registry import WorkerStatus
 
 if TYPE_CHECKING:
-    from arq.connections import ArqRedis
+    from redis.asyncio import Redis
 
 
 class OldestTurn(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,7 +45,7 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-async def collect_status(redis: ArqRedis, liveness_ttl_s: float) -> ClusterStatus:
+async def collect_status(redis: Redis, liveness_ttl_s: float) -> ClusterStatus:
     from shared.turns.queue import TurnQueue
     from shared.workers.registry import WorkerRegistry
 
@@ -105,12 +105,12 @@ def render_status(status: ClusterStatus, now: float) -> str:
 
 
 async def read_status(environ: Mapping[str, str]) -> ClusterStatus:
-    from arq.connections import ArqRedis
+    from redis.asyncio import Redis
 
     from shared.settings import Settings
 
     settings = Settings.from_env(environ, needs_model=False)
-    redis = ArqRedis.from_url(settings.redis.url)
+    redis = Redis.from_url(settings.redis.url)
     try:
         return await collect_status(redis, settings.worker.liveness_ttl_s)
     finally:
