@@ -9,7 +9,8 @@ for a worker that can.
 arq's loop stops the process at the first Redis error; ours waits and retries instead, so a worker
 outlives a Redis restart. On SIGTERM the worker moves to the registry's draining workers (no longer
 counted for new turns), takes no new turns and gives running ones `WORKER_DRAIN_S` to finish
-(arq's `job_completion_wait`); a turn it popped but had not started goes back to the queue.
+(arq's `job_completion_wait`); a turn it popped but had not started goes back to the queue, and
+the loop is cancelled only once no pop is in flight.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ class TurnWorker(Worker):
             **kwargs,
         )
         self.idle_poll_s = worker.idle_poll_s
+        # Clear while a blocking pop (and the give-back it may need) is in flight: shutdown waits
+        # for it, since a turn Redis handed to a pop that is then cancelled would be lost.
+        self._not_popping = asyncio.Event()
+        self._not_popping.set()
 
     async def _poll_iteration(self) -> None:
         try:
@@ -108,12 +113,16 @@ class TurnWorker(Worker):
                 return_when=asyncio.FIRST_COMPLETED,
             )
             return
-        payload = await pop_turn(self.pool, self.idle_poll_s)
-        if payload is None:
-            return
-        if not self.allow_pick_jobs:  # SIGTERM came while we waited: another worker runs it
-            await give_back(self.pool, payload)
-            return
+        self._not_popping.clear()
+        try:
+            payload = await pop_turn(self.pool, self.idle_poll_s)
+            if payload is None:
+                return
+            if not self.allow_pick_jobs:  # SIGTERM came while we waited: another worker runs it
+                await give_back(self.pool, payload)
+                return
+        finally:
+            self._not_popping.set()
         try:
             turn = decode_turn(payload)
         except msgspec.DecodeError:
@@ -158,6 +167,13 @@ class TurnWorker(Worker):
         await self.pool.psetex(
             self.health_check_key, int((self.health_check_interval + 1) * 1000), info.encode()
         )
+
+    async def _sleep_until_tasks_complete(self) -> None:
+        """What SIGTERM waits for (up to `WORKER_DRAIN_S`) before it cancels the poll loop: the
+        running turns, and a pop in flight (at most `WORKER_IDLE_POLL_S`), whose turn goes back
+        to the queue rather than dying with the cancelled call."""
+        await super()._sleep_until_tasks_complete()
+        await self._not_popping.wait()
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         super().handle_sig_wait_for_completion(signum)
