@@ -105,12 +105,11 @@ def render_status(status: ClusterStatus, now: float) -> str:
 
 
 async def read_status(environ: Mapping[str, str]) -> ClusterStatus:
-    from redis.asyncio import Redis
-
+    from shared.redis_connection import connect_redis
     from shared.settings import Settings
 
     settings = Settings.from_env(environ, needs_model=False)
-    redis = Redis.from_url(settings.redis.url)
+    redis = await connect_redis(settings.redis, attempts=1)  # an operator asked: answer now
     try:
         return await collect_status(redis, settings.worker.liveness_ttl_s)
     finally:
