@@ -67,7 +67,7 @@ async def serve(redis_url: str, deltas: int) -> None:
     log, holds = TurnEventLog(redis), TurnHolds(redis)
     heartbeat = WorkerHeartbeat(
         redis_url, new_worker_id(), RunningTurns(), registry_ttl_s=10, max_turns=100_000,
-        interval_s=1,
+        interval_s=1, slot_lease_s=60,
     )  # fmt: skip
     heartbeat.start()
     answering: set[asyncio.Task[None]] = set()

@@ -6,6 +6,11 @@ turns' heartbeats come late, and the gateways, before they give up on a silent t
 registry whether its worker still beats (`services.gateway.turns.relay`). A thread gets the
 interpreter within milliseconds however busy the loop is, so the answer stays true; a process
 that dies or hangs whole stops beating, and its turns are reported lost as before.
+
+The same thread keeps what the running turns hold (`shared.turns.holds`): their threads' locks,
+which lapse with the worker's registry entry, and their stream slots. Renewed from the event loop,
+a lock lapsed whenever the loop fell a few beats behind, and a second turn could start on a thread
+whose first was still answering.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from redis.exceptions import RedisError
 
 from services.agent.running_turns import RunningTurns
 from shared.db.pool import DbPool
+from shared.turns.holds import HoldRenewals, Renewal
 from shared.workers.registry import WorkerStatus, queue_beat, queue_removal
 
 log = logging.getLogger(__name__)
@@ -29,7 +35,9 @@ log = logging.getLogger(__name__)
 
 class WorkerHeartbeat:
     """Announces this worker every `interval_s` from `start` until `stop`, then withdraws it;
-    after `drain`, as a worker that finishes its turns but takes no new ones.
+    after `drain`, as a worker that finishes its turns but takes no new ones. Each beat also
+    renews the running turns' thread locks for `registry_ttl_s` (they lapse when the worker
+    would be taken for dead) and, every third of a lease, their stream slots for `slot_lease_s`.
 
     A failed beat (Redis restarting) is logged and retried at the next interval: the worker keeps
     running its turns, and reappears in the registry as soon as Redis answers again.
@@ -44,6 +52,7 @@ class WorkerHeartbeat:
         registry_ttl_s: float,
         max_turns: int,
         interval_s: float,
+        slot_lease_s: float,
         pool: DbPool | None = None,
     ) -> None:
         self.worker_id = worker_id
@@ -52,6 +61,9 @@ class WorkerHeartbeat:
         self._registry_ttl_s = registry_ttl_s
         self._max_turns = max_turns
         self._interval_s = interval_s
+        self._slot_lease_s = slot_lease_s
+        self._slot_due: dict[str, float] = {}
+        """When each running turn's slot is next renewed (epoch seconds)."""
         self._pool = pool
         self._stopping = threading.Event()
         self._beat_now = threading.Event()
@@ -85,6 +97,7 @@ class WorkerHeartbeat:
             socket_timeout=self._interval_s,
             socket_connect_timeout=self._interval_s,
         )
+        holds = HoldRenewals(client, lock_ttl_s=self._registry_ttl_s)
         try:
             while not self._stopping.is_set():
                 try:
@@ -93,6 +106,7 @@ class WorkerHeartbeat:
                             pipe, self._status(), self._registry_ttl_s, draining=self._draining
                         )
                         pipe.execute()
+                    self._renew_holds(holds)
                 except (RedisError, OSError) as exc:
                     log.warning("worker heartbeat failed (%s); retrying", exc)
                 self._beat_now.wait(self._interval_s)
@@ -103,6 +117,23 @@ class WorkerHeartbeat:
                 pipe.execute()
         finally:
             client.close()
+
+    def _renew_holds(self, holds: HoldRenewals) -> None:
+        now, every_s = time.time(), self._slot_lease_s / 3
+        renewals: list[Renewal] = []
+        slot_due: dict[str, float] = {}
+        # The admission took each lock for the start timeout plus the liveness TTL, so a turn
+        # needs no renewal in its first beat (most turns are shorter: none at all).
+        for turn in self._running.turns(started_before=now - self._interval_s):
+            # The slot was leased at the turn's admission, about when it was queued.
+            due = self._slot_due.get(turn.turn_id, turn.enqueued_at_ms / 1000 + every_s)
+            renew_slot = now >= due
+            slot_due[turn.turn_id] = now + every_s if renew_slot else due
+            lease_s = self._slot_lease_s if renew_slot else None
+            renewals.append(Renewal(turn.turn_id, turn.user_id, turn.thread_id, lease_s))
+        for turn_id in holds.renew(renewals):
+            log.warning("turn %s no longer holds its thread's lock", turn_id)
+        self._slot_due = slot_due  # only once renewed; ended turns are forgotten
 
     def _status(self) -> WorkerStatus:
         count, oldest = self._running.snapshot()

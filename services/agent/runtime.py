@@ -111,8 +111,6 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
             worker_id=worker_id,
             turn_timeout_s=worker.turn_timeout_s,
             heartbeat_interval_s=worker.heartbeat_interval_s,
-            liveness_ttl_s=worker.liveness_ttl_s,
-            slot_lease_s=settings.limits.stream_lease_s,
             coalesce_s=worker.stream_coalesce_ms / 1000,
         )
         listener = await opened.enter_async_context(
@@ -125,6 +123,7 @@ async def open_runtime(settings: Settings, redis: Redis) -> AsyncIterator[Worker
             registry_ttl_s=worker.liveness_ttl_s,
             max_turns=worker.max_concurrent_turns,
             interval_s=worker.heartbeat_interval_s,
+            slot_lease_s=settings.limits.stream_lease_s,
             pool=pool,
         )
         heartbeat.start()

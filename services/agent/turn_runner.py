@@ -55,8 +55,6 @@ class TurnRunner:
         worker_id: str,
         turn_timeout_s: float,
         heartbeat_interval_s: float,
-        liveness_ttl_s: float,
-        slot_lease_s: float,
         coalesce_s: float = 0.0,
     ) -> None:
         self._server = server
@@ -68,8 +66,6 @@ class TurnRunner:
         self._worker_id = worker_id
         self._turn_timeout_s = turn_timeout_s
         self._heartbeat_interval_s = heartbeat_interval_s
-        self._liveness_ttl_s = liveness_ttl_s
-        self._slot_lease_s = slot_lease_s
         self._coalesce_s = coalesce_s
         self._contexts: dict[str, TurnContext] = {}
         """Each running turn's context (what it read and holds), until its record is closed."""
@@ -98,7 +94,7 @@ class TurnRunner:
             # Naming this worker: a gateway that hears nothing for a while asks whether it lives.
             await log.append("started", self._worker_id.encode())
             logger.info("turn %s started after %d ms in the queue", turn.turn_id, wait_ms)
-            heartbeat = asyncio.create_task(self._heartbeat(turn, log))
+            heartbeat = asyncio.create_task(self._heartbeat(log))
             try:
                 status, error = await self._stream(turn, log)
                 await asyncio.shield(self._record(turn, status, error))
@@ -189,7 +185,7 @@ class TurnRunner:
     async def _stream(self, turn: Turn, log: _Log) -> tuple[TurnStatus, str | None]:
         """Run the turn to its end; its final status, and the error shown to the user if any."""
         task = asyncio.create_task(self._relay_events(turn, log))
-        self._running.add(turn.turn_id, task)
+        self._running.add(turn, task)
         try:
             async with asyncio.timeout(self._turn_timeout_s):
                 await task
@@ -232,29 +228,11 @@ class TurnRunner:
                 else:
                     await log.append("event", self._server.event_json(event))
 
-    async def _heartbeat(self, turn: Turn, log: _Log) -> None:
-        """Prove the worker alive to the relaying gateway, and keep the thread's turn lock and the
-        user's stream slot (held until the turn's end, even when its client left)."""
-        # The slot was leased at admission: renewed three times a lease, not at every beat.
-        slot_due = time.monotonic() + self._slot_lease_s / 3
+    async def _heartbeat(self, log: _Log) -> None:
+        """Prove the turn alive to its relaying gateway. (What the turn holds, its thread's lock
+        and its author's stream slot, the worker's heartbeat thread keeps: `liveness`.)"""
         while True:
-            # The admission took the lock for longer than a turn waits in the queue plus the
-            # liveness limit: the first renewal is due one beat from now, not at the start.
             await asyncio.sleep(self._heartbeat_interval_s)
-            renew_slot = time.monotonic() >= slot_due
-            if renew_slot:
-                slot_due = time.monotonic() + self._slot_lease_s / 3
-            try:
-                if (turn.thread_id is not None or renew_slot) and not await self._holds.renew(
-                    turn.turn_id,
-                    turn.user_id,
-                    turn.thread_id,
-                    lock_ttl_s=self._liveness_ttl_s,
-                    slot_lease_s=self._slot_lease_s if renew_slot else None,
-                ):
-                    logger.warning("turn %s no longer holds its thread's lock", turn.turn_id)
-            except RedisError as exc:
-                logger.warning("turn %s: heartbeat failed: %s", turn.turn_id, exc)
             with contextlib.suppress(RedisError):
                 await log.append("heartbeat")
 

@@ -5,8 +5,10 @@ of turns streaming or running per user). Both are taken, kept and given back her
 - Taken by the gateway's admission, in one script with the checks that decide whether the turn
   may be queued at all and with the queueing itself (`take`), or, while a turn waits for its
   thread, by `take_thread`.
-- Kept alive by the worker's heartbeat while the turn runs (`renew`): a turn whose client left
-  (`ON_DISCONNECT=continue`) still holds its slot until its end.
+- Kept alive while the turn runs by its worker's heartbeat thread (`HoldRenewals`), all its
+  running turns in one round trip: a thread gets the interpreter however busy the worker's event
+  loop is, so a slow turn keeps its thread (a lapsed lock would let a second turn run on it). A
+  turn whose client left (`ON_DISCONNECT=continue`) still holds its slot until its end.
 - Given back by whoever ends the turn (`release`): the worker at the turn's end, the gateway for
   a turn that was refused or never started (with the day's message it took).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import redis
 from redis.asyncio import Redis
 
 from shared.turns import keys
@@ -179,28 +182,6 @@ class TurnHolds:
         )
         return bool(taken)
 
-    async def renew(
-        self,
-        turn_id: str,
-        user_id: str,
-        thread_id: str | None,
-        *,
-        lock_ttl_s: float,
-        slot_lease_s: float | None,
-    ) -> bool:
-        """Keep the turn's thread for another `lock_ttl_s`, and its slot for another
-        `slot_lease_s` (None: not this time); False if it lost its thread."""
-        held = await self._renew(
-            keys=[keys.thread_turn(thread_id or ""), keys.open_streams(user_id)],
-            args=[
-                turn_id,
-                _ms(lock_ttl_s),
-                _ms(slot_lease_s) if slot_lease_s is not None else 0,
-                1 if thread_id else 0,
-            ],
-        )
-        return bool(held)
-
     async def release(
         self,
         turn_id: str,
@@ -224,6 +205,47 @@ class TurnHolds:
         """The turn holding the thread, if any."""
         value: bytes | None = await self._redis.get(keys.thread_turn(thread_id))
         return value.decode() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """One running turn's holds to keep: its thread's lock, if it has a thread, for another
+    `lock_ttl_s`; its slot for another `slot_lease_s` (None: not this time)."""
+
+    turn_id: str
+    user_id: str
+    thread_id: str | None
+    slot_lease_s: float | None
+
+
+class HoldRenewals:
+    """Keeps running turns' holds, from a synchronous client (the worker's heartbeat thread)."""
+
+    def __init__(self, client: redis.Redis, *, lock_ttl_s: float) -> None:
+        self._client = client
+        self._renew = client.register_script(_RENEW)
+        self._lock_ms = _ms(lock_ttl_s)
+
+    def renew(self, renewals: list[Renewal]) -> list[str]:
+        """Renew them all in one round trip; the ids of the turns that no longer hold their thread
+        (it expired and another turn took it: theirs is left alone)."""
+        wanted = [r for r in renewals if r.thread_id is not None or r.slot_lease_s is not None]
+        if not wanted:
+            return []
+        with self._client.pipeline(transaction=False) as pipe:
+            for r in wanted:
+                self._renew(
+                    keys=[keys.thread_turn(r.thread_id or ""), keys.open_streams(r.user_id)],
+                    args=[
+                        r.turn_id,
+                        self._lock_ms,
+                        _ms(r.slot_lease_s) if r.slot_lease_s is not None else 0,
+                        1 if r.thread_id else 0,
+                    ],
+                    client=pipe,
+                )
+            held: list[int] = pipe.execute()
+        return [r.turn_id for r, kept in zip(wanted, held, strict=True) if not kept]
 
 
 def _ms(seconds: float) -> int:

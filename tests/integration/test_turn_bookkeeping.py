@@ -4,20 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
+import pytest
+import redis
 from redis.asyncio import Redis
 
 from services.agent.turn_sweeper import sweep_once
 from shared.db.pool import DbPool
 from shared.turns import keys
 from shared.turns.event_log import FIELD, TurnEventLog
-from shared.turns.holds import TurnHolds
+from shared.turns.holds import HoldRenewals, Renewal, TurnHolds
 from shared.turns.messages import TurnEvent, encode_event
 from shared.turns.records import TurnRecords
 from shared.workers.registry import WorkerRegistry, WorkerStatus
 
 
-async def test_one_turn_holds_a_thread_until_it_releases_it(redis_client: Redis) -> None:
+@pytest.fixture
+def renewals(redis_url: str) -> Iterator[HoldRenewals]:
+    """As the worker's heartbeat thread renews, on a synchronous client."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        yield HoldRenewals(client, lock_ttl_s=5)
+    finally:
+        client.close()
+
+
+def renewal(turn_id: str) -> Renewal:
+    return Renewal(turn_id, "alice", "thr_1", slot_lease_s=5)
+
+
+async def test_one_turn_holds_a_thread_until_it_releases_it(
+    redis_client: Redis, renewals: HoldRenewals
+) -> None:
     holds = TurnHolds(redis_client)
     assert await holds.take_thread("thr_1", "turn-a", ttl_s=5)
     assert not await holds.take_thread("thr_1", "turn-b", ttl_s=5)
@@ -25,20 +44,22 @@ async def test_one_turn_holds_a_thread_until_it_releases_it(redis_client: Redis)
 
     await holds.release("turn-b", "alice", "thr_1")  # not its lock: no effect
     assert await holds.holder("thr_1") == "turn-a"
-    assert not await holds.renew("turn-b", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
-    assert await holds.renew("turn-a", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
+    assert renewals.renew([renewal("turn-b"), renewal("turn-a")]) == ["turn-b"]
 
     await holds.release("turn-a", "alice", "thr_1")
     assert await holds.take_thread("thr_1", "turn-b", ttl_s=5)
 
 
-async def test_a_lock_whose_holder_died_expires(redis_client: Redis) -> None:
+async def test_a_lock_whose_holder_died_expires(
+    redis_client: Redis, renewals: HoldRenewals
+) -> None:
     holds = TurnHolds(redis_client)
     assert await holds.take_thread("thr_1", "turn-a", ttl_s=0.05)
     await asyncio.sleep(0.1)
     assert await holds.take_thread("thr_1", "turn-b", ttl_s=5)
     # A late heartbeat cannot steal it.
-    assert not await holds.renew("turn-a", "alice", "thr_1", lock_ttl_s=5, slot_lease_s=5)
+    assert renewals.renew([renewal("turn-a")]) == ["turn-a"]
+    assert await holds.holder("thr_1") == "turn-b"
 
 
 async def record_running(db_pool: DbPool, turn_id: str) -> None:

@@ -48,8 +48,7 @@ class UsageOnly:
 def runner(db_pool: DbPool, redis: Redis, usage: TurnUsage | None) -> TurnRunner:
     return TurnRunner(
         cast(AgentChatKitServer, UsageOnly(usage)), redis, RunningTurns(), TurnRecords(db_pool),
-        worker_id="w1", turn_timeout_s=30, heartbeat_interval_s=1, liveness_ttl_s=5,
-        slot_lease_s=30,
+        worker_id="w1", turn_timeout_s=30, heartbeat_interval_s=1,
     )  # fmt: skip
 
 
