@@ -128,7 +128,6 @@ class TurnHolds:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._take = redis.register_script(_TAKE)
-        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def take(
