@@ -5,17 +5,8 @@ a stand-in that only hands over the turn's usage)."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import cast
 
-from chatkit.types import (
-    AssistantMessageContent,
-    AssistantMessageItem,
-    InferenceOptions,
-    ThreadMetadata,
-    UserMessageItem,
-    UserMessageTextContent,
-)
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -23,15 +14,12 @@ from services.agent.chatkit_server import AgentChatKitServer
 from services.agent.running_turns import RunningTurns
 from services.agent.turn_runner import TurnRunner
 from shared.db.pool import DbPool
-from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.store.turn_store import TurnStore
 from shared.turns.messages import Turn
 from shared.turns.records import TurnRecords
 from shared.usage.repository import TurnUsage, UsageRepository
-
-SAME_TIME = datetime(2025, 1, 1, tzinfo=UTC)
-ALICE = RequestContext(user_id="alice")
+from tests.integration.turn_threads import ALICE, reply, stored_thread, user_message
 
 
 class UsageOnly:
@@ -60,8 +48,7 @@ def usage_of(turn_id: str, *, input_tokens: int = 10) -> TurnUsage:
 
 
 async def a_thread(db_pool: DbPool) -> tuple[PostgresStore, Turn]:
-    plain = PostgresStore(db_pool)
-    await plain.save_thread(ThreadMetadata(id="thr_t", created_at=SAME_TIME), ALICE)
+    plain = await stored_thread(db_pool, [])
     turn = Turn(
         turn_id="turn-1", user_id="alice", request=b"{}", thread_id="thr_t",
         enqueued_at_ms=int(time.time() * 1000),
@@ -74,17 +61,9 @@ async def answer_held(turns: TurnRunner, turn: Turn, store: TurnStore) -> str:
     """The turn's user message (written) and its answer (held), as chatkit would store them."""
     context = turns._context(turn)
     thread = await store.load_thread("thr_t", context)
-    message = UserMessageItem(
-        id="msg_user", thread_id="thr_t", created_at=SAME_TIME,
-        content=[UserMessageTextContent(text="hi")], inference_options=InferenceOptions(),
-    )  # fmt: skip
-    await store.add_thread_item("thr_t", message, context)
+    await store.add_thread_item("thr_t", user_message("msg_user"), context)
     answer = store.generate_item_id("message", thread, context)
-    reply = AssistantMessageItem(
-        id=answer, thread_id="thr_t", created_at=SAME_TIME,
-        content=[AssistantMessageContent(text="hello")],
-    )  # fmt: skip
-    await store.add_thread_item("thr_t", reply, context)
+    await store.add_thread_item("thr_t", reply(answer), context)
     return answer
 
 

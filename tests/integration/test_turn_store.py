@@ -3,29 +3,15 @@ current by the turn's own writes (`TurnStore`, `ThreadReads`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from chatkit.store import NotFoundError
-from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
+from chatkit.types import AssistantMessageContent, ThreadMetadata
 
 from shared.db.pool import DbPool
-from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.store.thread_reads import ThreadReads
 from shared.store.turn_store import CHATKIT_PAGE, TurnContext, TurnStore
-
-SAME_TIME = datetime(2025, 1, 1, tzinfo=UTC)
-ALICE = RequestContext(user_id="alice")
-
-
-def reply(item_id: str, thread_id: str = "thr_t") -> AssistantMessageItem:
-    return AssistantMessageItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=SAME_TIME,
-        content=[AssistantMessageContent(text=item_id)],
-    )
+from tests.integration.turn_threads import ALICE, SAME_TIME, reply, stored_thread
 
 
 def turn(*, creates_thread: bool = False) -> TurnContext:
@@ -36,11 +22,7 @@ def turn(*, creates_thread: bool = False) -> TurnContext:
 
 @pytest.fixture
 async def plain(db_pool: DbPool) -> PostgresStore:
-    store = PostgresStore(db_pool)
-    await store.save_thread(ThreadMetadata(id="thr_t", created_at=SAME_TIME), ALICE)
-    for n in range(30):
-        await store.add_thread_item("thr_t", reply(f"msg_{n:02d}"), ALICE)
-    return store
+    return await stored_thread(db_pool, [f"msg_{n:02d}" for n in range(30)])
 
 
 @pytest.fixture

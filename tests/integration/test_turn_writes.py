@@ -6,7 +6,6 @@ usage. Statements are counted on the connections themselves (asyncpg's query log
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import msgspec
@@ -14,17 +13,12 @@ import pytest
 from chatkit.store import NotFoundError
 from chatkit.types import (
     AssistantMessageContent,
-    AssistantMessageItem,
     ClientToolCallItem,
-    InferenceOptions,
     ThreadMetadata,
-    UserMessageItem,
-    UserMessageTextContent,
     WidgetItem,
 )
 
 from shared.db.pool import DbPool
-from shared.request_context import RequestContext
 from shared.store.postgres_store import PostgresStore
 from shared.store.thread_reads import ThreadReads
 from shared.store.turn_store import TurnContext, TurnStore
@@ -33,9 +27,13 @@ from shared.tasks.widget import task_list_widget
 from shared.turns.messages import Turn, decode_turn, encode_turn
 from shared.turns.records import WORKER_LOST, TurnRecords
 from shared.usage.repository import TurnUsage, UsageRepository
-
-SAME_TIME = datetime(2025, 1, 1, tzinfo=UTC)
-ALICE = RequestContext(user_id="alice")
+from tests.integration.turn_threads import (
+    ALICE,
+    SAME_TIME,
+    reply,
+    stored_thread,
+    user_message,
+)
 
 
 class Statements:
@@ -73,25 +71,6 @@ async def counted(db_pool: DbPool, database_url: str) -> AsyncIterator[tuple[DbP
         await pool.close()
 
 
-def user_message(item_id: str, thread_id: str = "thr_t") -> UserMessageItem:
-    return UserMessageItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=SAME_TIME,
-        content=[UserMessageTextContent(text=item_id)],
-        inference_options=InferenceOptions(),
-    )
-
-
-def reply(item_id: str, thread_id: str = "thr_t") -> AssistantMessageItem:
-    return AssistantMessageItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=SAME_TIME,
-        content=[AssistantMessageContent(text=item_id)],
-    )
-
-
 def turn_context(
     turn_id: str = "turn-1",
     *,
@@ -120,11 +99,7 @@ def usage_of(turn_id: str) -> TurnUsage:
 
 @pytest.fixture
 async def plain(db_pool: DbPool) -> PostgresStore:
-    store = PostgresStore(db_pool)
-    await store.save_thread(ThreadMetadata(id="thr_t", created_at=SAME_TIME), ALICE)
-    for n in range(3):
-        await store.add_thread_item("thr_t", reply(f"msg_{n}"), ALICE)
-    return store
+    return await stored_thread(db_pool, [f"msg_{n}" for n in range(3)])
 
 
 async def stored_ids(plain: PostgresStore, thread_id: str = "thr_t") -> list[str]:
