@@ -281,6 +281,8 @@ def test_stop_cancels_the_turn_on_the_server(
     start_long_answer(page)
     page.click("#stop")
     expect(page.locator("#status")).to_have_text("Stopped.")
+    # The cancel request goes out after the page has seen the stop.
+    page.wait_for_function("window.turnEvents.some((e) => e.type === 'stop')")
     stops = page.evaluate("window.turnEvents.filter((e) => e.type === 'stop')")
     assert len(stops) == 1 and stops[0]["status"] == 202, stops
     assert wait_for_turn_end(system, stops[0]["turnId"]) == "cancelled"

@@ -3,9 +3,10 @@
 A closed connection is ambiguous: the user pressed stop, or their phone changed networks. With
 `ON_DISCONNECT=continue` (the default) a dropped stream leaves the turn running so the client can
 re-join it with `Last-Event-ID`; a stop is this request instead, sent by the frontend's fetch
-wrapper when the request's `AbortSignal` fires (web/src/turnFetch.js). Only the turn's author may
-stop it; anyone else gets the same 404 as for a turn that never existed (or whose record expired).
-Stopping a turn that has already ended changes nothing, so the request is safe to repeat.
+wrapper (`dev_page/static/turn-fetch.js`) when the request's `AbortSignal` fires. Only the turn's
+author may stop it; anyone else gets the same 404 as for a turn that never existed (or whose
+record expired). Stopping a turn that has already ended changes nothing, so the request is safe to
+repeat.
 """
 
 from __future__ import annotations

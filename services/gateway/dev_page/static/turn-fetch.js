@@ -5,9 +5,10 @@
  * ChatKit.js stops an answer by aborting its request; a phone changing networks drops it. The
  * server cannot tell the two apart, so this wrapper says which it was:
  *
- * - stop: the request's `AbortSignal` fires. The wrapper sends
- *   `POST /chatkit/turns/{turn id}/cancel` (the turn id comes from the `X-Turn-Id` response
- *   header) and then aborts, as ChatKit.js expects.
+ * - stop: the request's `AbortSignal` fires. The caller sees the abort at once, as with the
+ *   browser's fetch; the wrapper then sends `POST /chatkit/turns/{turn id}/cancel` (the turn id
+ *   comes from the `X-Turn-Id` response header, waited for if the stop came before it) and only
+ *   then closes the connection.
  * - drop: reading the stream fails without an abort. The wrapper re-joins the same turn with
  *   `GET /chatkit/turns/{turn id}/events` and `Last-Event-ID` (the id of the last complete event
  *   it passed on) and stitches the rest into the same response. Only whole SSE events are passed on, and the
@@ -139,27 +140,49 @@ export function createTurnFetch(options = {}) {
     /** @type {string | null} */
     let turnId = null;
     let stopped = false;
+    /** @type {((reason: unknown) => void) | null} */
+    let failBody = null;
+    /** @type {(reason: unknown) => void} */
+    let rejectStopped = () => {};
+    /** @type {Promise<never>} */
+    const stoppedBeforeAnswer = new Promise((_, reject) => {
+      rejectStopped = reject;
+    });
+    stoppedBeforeAnswer.catch(() => {});
+    const answer = baseFetch(input, withAuth(init, connection.signal));
 
     const stop = async () => {
       if (stopped) return;
       stopped = true;
-      if (turnId !== null) {
+      // To the caller a stop is over at once, as with the browser's own fetch: the answer (or its
+      // body, if it is being read) fails with the abort now. What follows is the wrapper's own
+      // business, done in the background: the turn runs on until the server hears of the stop.
+      const reason = callerSignal?.reason ?? new DOMException("Aborted", "AbortError");
+      rejectStopped(reason);
+      failBody?.(reason);
+      // Stopped before the answer's headers came: the turn may already be queued, so wait for its
+      // id rather than let it run to the end unseen.
+      const id = turnId ?? (await answer.then((r) => r.headers.get("X-Turn-Id"), () => null));
+      if (id !== null) {
         try {
-          const answer = await baseFetch(
-            turnUrl(url, turnId, "cancel"),
+          const cancelled = await baseFetch(
+            turnUrl(url, id, "cancel"),
             withAuth({ method: "POST" }, new AbortController().signal),
           );
-          notify({ type: "stop", turnId, status: answer.status });
+          notify({ type: "stop", turnId: id, status: cancelled.status });
         } catch {
           // The cancel could not be sent: the turn finishes on the server and a reload shows it.
         }
       }
-      connection.abort(callerSignal?.reason);
+      connection.abort(reason);
     };
-    if (callerSignal?.aborted) throw callerSignal.reason ?? new DOMException("Aborted", "AbortError");
+    if (callerSignal?.aborted) {
+      connection.abort(callerSignal.reason);
+      throw callerSignal.reason ?? new DOMException("Aborted", "AbortError");
+    }
     callerSignal?.addEventListener("abort", () => void stop(), { once: true });
 
-    const first = await baseFetch(input, withAuth(init, connection.signal));
+    const first = await Promise.race([answer, stoppedBeforeAnswer]);
     turnId = first.headers.get("X-Turn-Id");
     const isStream = (first.headers.get("Content-Type") ?? "").startsWith("text/event-stream");
     if (!isStream || first.body === null || turnId === null) return first;
@@ -207,6 +230,9 @@ export function createTurnFetch(options = {}) {
     };
 
     const body = new ReadableStream({
+      start(controller) {
+        failBody = (reason) => controller.error(reason);
+      },
       async pull(controller) {
         for (;;) {
           if (reader === null) {
@@ -227,6 +253,7 @@ export function createTurnFetch(options = {}) {
             controller.error(error);
             return;
           }
+          if (stopped) return;  // the body already failed with the abort
           if (chunk.done) {
             controller.close();
             return;

@@ -1,0 +1,116 @@
+"""The fetch wrapper's stop, checked in Chromium over a stand-in fetch whose answers the test
+releases when it chooses: the caller sees the abort at once, as with the browser's own fetch,
+whatever the cancel request is doing, and a stop that comes before the answer's headers still
+cancels the turn once its id is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from tests.browser.conftest import gateway_origin
+from tests.browser.cuttable_proxy import CuttableProxy
+
+pytestmark = pytest.mark.browser
+
+# A stand-in for the browser's fetch: the turn's stream sends one event and stays open, and each
+# answer (the turn's headers, the cancel's) waits until the test releases it.
+STAND_IN = """
+const { createTurnFetch } = await import("/dev/static/turn-fetch.js");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const within = (promise, ms) => Promise.race([promise, sleep(ms).then(() => "still waiting")]);
+const gate = () => {
+  let open;
+  const opened = new Promise((resolve) => { open = resolve; });
+  return { open, opened };
+};
+const turnAnswer = gate(), cancelAnswer = gate();
+const asked = [], events = [];
+let connectionAborted = false;
+const standIn = async (url, init) => {
+  asked.push(`${init.method} ${url}`);
+  if (String(url).endsWith("/cancel")) {
+    await cancelAnswer.opened;
+    return new Response(null, { status: 202 });
+  }
+  init.signal.addEventListener("abort", () => { connectionAborted = true; });
+  await turnAnswer.opened;
+  const first = new TextEncoder().encode('id: t1:1\\ndata: {"type":"progress_update"}\\n\\n');
+  const body = new ReadableStream({ start(controller) { controller.enqueue(first); } });
+  return new Response(body, {
+    headers: { "Content-Type": "text/event-stream", "X-Turn-Id": "t1" },
+  });
+};
+const turnFetch = createTurnFetch({ fetch: standIn, onEvent: (event) => events.push(event) });
+const stop = new AbortController();
+const request = turnFetch("https://api.example.com/chatkit", {
+  method: "POST", body: "{}", signal: stop.signal,
+});
+const outcome = (promise) => within(promise.then(() => "went on", (error) => error.name), 1000);
+"""
+
+STOP_WHILE_READING = (
+    "async () => {"
+    + STAND_IN
+    + """
+  turnAnswer.open();
+  const reader = (await request).body.getReader();
+  await reader.read();  // the first event: the answer is streaming
+  const next = reader.read();
+  stop.abort();
+  const read = await outcome(next);
+  const abortedBeforeCancelAnswered = connectionAborted;
+  cancelAnswer.open();
+  await sleep(100);
+  return { read, asked, abortedBeforeCancelAnswered, connectionAborted, events };
+}"""
+)
+
+STOP_BEFORE_HEADERS = (
+    "async () => {"
+    + STAND_IN
+    + """
+  stop.abort();
+  const answer = await outcome(request);
+  const askedBeforeHeaders = [...asked];
+  turnAnswer.open();  // the turn was queued: its headers arrive after the stop
+  cancelAnswer.open();
+  await sleep(100);
+  return { answer, askedBeforeHeaders, asked, connectionAborted, events };
+}"""
+)
+
+CANCEL = "POST https://api.example.com/chatkit/turns/t1/cancel"
+
+
+def run(context: BrowserContext, proxy: CuttableProxy, script: str) -> dict[str, Any]:
+    page = context.new_page()
+    page.goto(f"{gateway_origin(proxy)}/")  # the dev page: serves the wrapper it uses
+    result: dict[str, Any] = page.evaluate(script)
+    return result
+
+
+def test_a_stop_fails_the_read_at_once_while_the_cancel_is_still_on_its_way(
+    context: BrowserContext, proxy: CuttableProxy
+) -> None:
+    result = run(context, proxy, STOP_WHILE_READING)
+    assert result["read"] == "AbortError", result
+    # The cancel went out, and the connection closed only after the server had it.
+    assert result["asked"] == ["POST https://api.example.com/chatkit", CANCEL]
+    assert not result["abortedBeforeCancelAnswered"]
+    assert result["connectionAborted"]
+    assert result["events"] == [{"type": "stop", "turnId": "t1", "status": 202}]
+
+
+def test_a_stop_before_the_answer_came_still_cancels_the_turn(
+    context: BrowserContext, proxy: CuttableProxy
+) -> None:
+    result = run(context, proxy, STOP_BEFORE_HEADERS)
+    assert result["answer"] == "AbortError", result
+    assert result["askedBeforeHeaders"] == ["POST https://api.example.com/chatkit"]
+    # Once the turn's id is known, its cancel goes out, and then the connection closes.
+    assert result["asked"] == ["POST https://api.example.com/chatkit", CANCEL]
+    assert result["connectionAborted"]
+    assert result["events"] == [{"type": "stop", "turnId": "t1", "status": 202}]
