@@ -114,3 +114,24 @@ def test_a_stop_before_the_answer_came_still_cancels_the_turn(
     assert result["asked"] == ["POST https://api.example.com/chatkit", CANCEL]
     assert result["connectionAborted"]
     assert result["events"] == [{"type": "stop", "turnId": "t1", "status": 202}]
+
+
+STOPPED_BEFORE_SENT = (
+    "async () => {"
+    + STAND_IN
+    + """
+  const late = new AbortController();
+  late.abort();
+  const before = asked.length;
+  const answer = await outcome(turnFetch("https://api.example.com/chatkit", {
+    method: "POST", body: "{}", signal: late.signal,
+  }));
+  return { answer, sent: asked.length - before };
+}"""
+)
+
+
+def test_a_request_stopped_before_it_was_sent_is_not_sent(
+    context: BrowserContext, proxy: CuttableProxy
+) -> None:
+    assert run(context, proxy, STOPPED_BEFORE_SENT) == {"answer": "AbortError", "sent": 0}

@@ -149,6 +149,7 @@ export function createTurnFetch(options = {}) {
       rejectStopped = reject;
     });
     stoppedBeforeAnswer.catch(() => {});
+    if (callerSignal?.aborted) throw callerSignal.reason ?? new DOMException("Aborted", "AbortError");
     const answer = baseFetch(input, withAuth(init, connection.signal));
 
     const stop = async () => {
@@ -176,10 +177,6 @@ export function createTurnFetch(options = {}) {
       }
       connection.abort(reason);
     };
-    if (callerSignal?.aborted) {
-      connection.abort(callerSignal.reason);
-      throw callerSignal.reason ?? new DOMException("Aborted", "AbortError");
-    }
     callerSignal?.addEventListener("abort", () => void stop(), { once: true });
 
     const first = await Promise.race([answer, stoppedBeforeAnswer]);
