@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, expect, sync_playwright
 
 from tests.browser.app_server import AppServer
 from tests.browser.cuttable_proxy import CuttableProxy
@@ -31,6 +31,9 @@ FOREIGN_HOST = "evil.test"
 CROSS_SITE_HOST = "cross.test"
 """Another site whose origin the gateway allows: a cross-site frontend."""
 COOKIE_NAME = "auth_token"
+EXPECT_TIMEOUT_MS = 15_000
+"""How long an `expect` waits for the page: Playwright's 5 s default is short for a page that
+waits on the system while CI's two test workers and Chromium share two cores."""
 
 
 # The driver, the browser, the app server, the system and its proxy are the browser tests' own,
@@ -42,6 +45,7 @@ def playwright(backends: Backends) -> Iterator[Playwright]:
     # Playwright's sync API keeps an event loop running in this thread while it is open: the
     # session's database (made with asyncio.run) must exist first, and the driver must stop with
     # this package, before other tests run theirs (see also `outside_the_loop`).
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as driver:
         yield driver
 
