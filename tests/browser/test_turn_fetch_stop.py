@@ -16,9 +16,11 @@ from tests.browser.cuttable_proxy import CuttableProxy
 pytestmark = pytest.mark.browser
 
 # A stand-in for the browser's fetch: the turn's stream sends one event and stays open, and each
-# answer (the turn's headers, the cancel's) waits until the test releases it.
+# answer (the turn's headers, the cancel's) waits until the test releases it (the cancel's, or
+# until the wrapper gives up on it).
 STAND_IN = """
 const { createTurnFetch } = await import("/dev/static/turn-fetch.js");
+const CANCEL_TIMEOUT_MS = 2000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const within = (promise, ms) => Promise.race([promise, sleep(ms).then(() => "still waiting")]);
 const gate = () => {
@@ -32,7 +34,10 @@ let connectionAborted = false;
 const standIn = async (url, init) => {
   asked.push(`${init.method} ${url}`);
   if (String(url).endsWith("/cancel")) {
-    await cancelAnswer.opened;
+    const givenUp = new Promise((_, reject) => {
+      init.signal.addEventListener("abort", () => reject(init.signal.reason));
+    });
+    await Promise.race([cancelAnswer.opened, givenUp]);
     return new Response(null, { status: 202 });
   }
   init.signal.addEventListener("abort", () => { connectionAborted = true; });
@@ -43,7 +48,9 @@ const standIn = async (url, init) => {
     headers: { "Content-Type": "text/event-stream", "X-Turn-Id": "t1" },
   });
 };
-const turnFetch = createTurnFetch({ fetch: standIn, onEvent: (event) => events.push(event) });
+const turnFetch = createTurnFetch({
+  fetch: standIn, onEvent: (event) => events.push(event), cancelTimeoutMs: CANCEL_TIMEOUT_MS,
+});
 const stop = new AbortController();
 const request = turnFetch("https://api.example.com/chatkit", {
   method: "POST", body: "{}", signal: stop.signal,
@@ -135,3 +142,29 @@ def test_a_request_stopped_before_it_was_sent_is_not_sent(
     context: BrowserContext, proxy: CuttableProxy
 ) -> None:
     assert run(context, proxy, STOPPED_BEFORE_SENT) == {"answer": "AbortError", "sent": 0}
+
+
+STOP_WITH_A_CANCEL_THAT_NEVER_ANSWERS = (
+    "async () => {"
+    + STAND_IN
+    + """
+  turnAnswer.open();
+  const reader = (await request).body.getReader();
+  await reader.read();
+  stop.abort();
+  await sleep(CANCEL_TIMEOUT_MS / 2);
+  const abortedWhileWaiting = connectionAborted;
+  await sleep(CANCEL_TIMEOUT_MS);
+  return { abortedWhileWaiting, connectionAborted, events };
+}"""
+)
+
+
+def test_a_cancel_that_never_answers_is_givenUp_and_the_connection_closed(
+    context: BrowserContext, proxy: CuttableProxy
+) -> None:
+    assert run(context, proxy, STOP_WITH_A_CANCEL_THAT_NEVER_ANSWERS) == {
+        "abortedWhileWaiting": False,
+        "connectionAborted": True,
+        "events": [],
+    }

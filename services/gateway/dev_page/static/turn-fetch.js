@@ -27,6 +27,9 @@
  *   Bearer token; the session cookie goes along anyway (`credentials: "include"`).
  * @property {number} [maxRejoins] How many times one answer may re-join after drops (default 5).
  * @property {number} [rejoinDelayMs] Wait before the first re-join; doubles each time (default 250).
+ * @property {number} [cancelTimeoutMs] How long a stop's cancel request may take before the
+ *   wrapper gives up on it and closes the connection anyway, which the server takes for a dropped
+ *   connection (default 10000).
  * @property {(event: TurnFetchEvent) => void} [onEvent] Told about stops and re-joins (for logs
  *   and tests).
  */
@@ -110,6 +113,7 @@ export function createTurnFetch(options = {}) {
   const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const maxRejoins = options.maxRejoins ?? 5;
   const rejoinDelayMs = options.rejoinDelayMs ?? 250;
+  const cancelTimeoutMs = options.cancelTimeoutMs ?? 10_000;
   const notify = options.onEvent ?? (() => {});
 
   /**
@@ -168,7 +172,7 @@ export function createTurnFetch(options = {}) {
         try {
           const cancelled = await baseFetch(
             turnUrl(url, id, "cancel"),
-            withAuth({ method: "POST" }, new AbortController().signal),
+            withAuth({ method: "POST" }, AbortSignal.timeout(cancelTimeoutMs)),
           );
           notify({ type: "stop", turnId: id, status: cancelled.status });
         } catch {
