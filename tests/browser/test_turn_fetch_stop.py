@@ -160,7 +160,7 @@ STOP_WITH_A_CANCEL_THAT_NEVER_ANSWERS = (
 )
 
 
-def test_a_cancel_that_never_answers_is_givenUp_and_the_connection_closed(
+def test_a_cancel_that_never_answers_is_given_up_and_the_connection_closed(
     context: BrowserContext, proxy: CuttableProxy
 ) -> None:
     assert run(context, proxy, STOP_WITH_A_CANCEL_THAT_NEVER_ANSWERS) == {
