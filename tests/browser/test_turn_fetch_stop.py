@@ -56,16 +56,20 @@ const request = turnFetch("https://api.example.com/chatkit", {
   method: "POST", body: "{}", signal: stop.signal,
 });
 const outcome = (promise) => within(promise.then(() => "went on", (error) => error.name), 1000);
+// The turn's answer comes and its first event is read: the caller is reading a stream.
+const streaming = async () => {
+  turnAnswer.open();
+  const reader = (await request).body.getReader();
+  await reader.read();
+  return reader;
+};
 """
 
 STOP_WHILE_READING = (
     "async () => {"
     + STAND_IN
     + """
-  turnAnswer.open();
-  const reader = (await request).body.getReader();
-  await reader.read();  // the first event: the answer is streaming
-  const next = reader.read();
+  const next = (await streaming()).read();
   stop.abort();
   const read = await outcome(next);
   const abortedBeforeCancelAnswered = connectionAborted;
@@ -148,9 +152,7 @@ STOP_WITH_A_CANCEL_THAT_NEVER_ANSWERS = (
     "async () => {"
     + STAND_IN
     + """
-  turnAnswer.open();
-  const reader = (await request).body.getReader();
-  await reader.read();
+  await streaming();
   stop.abort();
   await sleep(CANCEL_TIMEOUT_MS / 2);
   const abortedWhileWaiting = connectionAborted;
