@@ -1,7 +1,8 @@
 """The fetch wrapper's stop, checked in Chromium over a stand-in fetch whose answers the test
 releases when it chooses: the caller sees the abort at once, as with the browser's own fetch,
-whatever the cancel request is doing, and a stop that comes before the answer's headers still
-cancels the turn once its id is known."""
+whatever the cancel request is doing; a stop that comes before the answer's headers still cancels
+the turn once its id is known; a request stopped before it was made is not sent; a cancel that
+never answers is given up and the connection closed."""
 
 from __future__ import annotations
 
