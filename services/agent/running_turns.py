@@ -5,35 +5,40 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from shared.turns.messages import Turn
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    turn: Turn
+    task: asyncio.Task[None]
+    started_at: float
+    """Epoch seconds."""
+
+
 class RunningTurns:
     def __init__(self) -> None:
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._started_at: dict[str, float] = {}
-        self._turns: dict[str, Turn] = {}
+        # One entry per turn, so the heartbeat thread's copy is never half of one and half of
+        # another (CPython copies a dict without letting another thread in).
+        self._running: dict[str, _Running] = {}
         self._cancel_requested: set[str] = set()
 
     def add(self, turn: Turn, task: asyncio.Task[None]) -> None:
-        self._tasks[turn.turn_id] = task
-        self._started_at[turn.turn_id] = time.time()
-        self._turns[turn.turn_id] = turn
+        self._running[turn.turn_id] = _Running(turn, task, time.time())
 
     def remove(self, turn_id: str) -> None:
-        self._tasks.pop(turn_id, None)
-        self._started_at.pop(turn_id, None)
-        self._turns.pop(turn_id, None)
+        self._running.pop(turn_id, None)
         self._cancel_requested.discard(turn_id)
 
     def cancel(self, turn_id: str) -> bool:
         """Cancel the turn if it runs here; True when it did."""
-        task = self._tasks.get(turn_id)
-        if task is None or task.done():
+        running = self._running.get(turn_id)
+        if running is None or running.task.done():
             return False
         self._cancel_requested.add(turn_id)
-        task.cancel()
+        running.task.cancel()
         return True
 
     def was_cancelled_by_client(self, turn_id: str) -> bool:
@@ -41,23 +46,17 @@ class RunningTurns:
 
     def snapshot(self) -> tuple[int, tuple[str, float] | None]:
         """How many turns run here, and the longest-running one with when it started (epoch
-        seconds), if any. Safe from another thread (the heartbeat's): it reads a copy, which
-        CPython makes without letting another thread in."""
-        started_at = self._started_at.copy()
-        if not started_at:
+        seconds), if any. Safe from another thread (the heartbeat's): it reads a copy."""
+        running = list(self._running.copy().values())
+        if not running:
             return 0, None
-        turn_id = min(started_at, key=started_at.__getitem__)
-        return len(started_at), (turn_id, started_at[turn_id])
+        oldest = min(running, key=lambda r: r.started_at)
+        return len(running), (oldest.turn.turn_id, oldest.started_at)
 
     def turns(self, started_before: float) -> list[Turn]:
         """The turns running since before `started_before` (epoch seconds); safe from another
         thread, like `snapshot`."""
-        started_at = self._started_at.copy()
-        return [
-            turn
-            for turn_id, turn in self._turns.copy().items()
-            if started_at.get(turn_id, started_before) < started_before
-        ]
+        return [r.turn for r in self._running.copy().values() if r.started_at < started_before]
 
     def __len__(self) -> int:
-        return len(self._tasks)
+        return len(self._running)
