@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.launcher.errors import LaunchError
-from services.launcher.net import wait_until_healthy
+from services.launcher.net import free_port, wait_until_healthy
 from services.launcher.processes import ChildProcess
 from services.launcher.system import live_worker_pids
 from services.launcher.system import wait_registered as wait_workers_registered
@@ -31,13 +31,6 @@ __all__ = [
     "wait_healthy",
     "wait_registered",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def free_ports(count: int) -> list[int]:

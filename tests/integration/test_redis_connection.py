@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from services.launcher.net import free_port
 from shared.redis_connection import connect_redis
 from shared.settings import RedisSettings
-
-
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def test_a_running_redis_gives_a_client_that_answers(redis_url: str) -> None:
@@ -33,7 +26,7 @@ async def test_a_running_redis_gives_a_client_that_answers(redis_url: str) -> No
 async def test_no_redis_is_retried_then_fails_with_the_last_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    url = f"redis://127.0.0.1:{_unused_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     with (
         caplog.at_level(logging.WARNING, logger="shared.redis_connection"),
         pytest.raises(RedisConnectionError),
@@ -45,7 +38,7 @@ async def test_no_redis_is_retried_then_fails_with_the_last_error(
 
 async def test_redis_that_comes_up_late_is_waited_for(redis_url: str) -> None:
     """A relay in front of the real Redis that starts listening only after the first try."""
-    port = _unused_port()
+    port = free_port()
     host, _, rest = redis_url.removeprefix("redis://").partition("/")
     real_host, _, real_port = host.rpartition(":")
 
